@@ -1,0 +1,1 @@
+"""Classification engines: Spark NLP's pipeline (``sparknlp``) and onnxruntime in Spark (``onnx``)."""

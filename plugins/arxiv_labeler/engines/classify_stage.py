@@ -1,0 +1,134 @@
+"""The classify stage: landed records in, labeled Parquet out, on Spark.
+
+Text is title, a space, abstract (both already whitespace-normalised at
+harvest); unchanged text already labeled by the same model is skipped unless
+``reclassify``; papers without any text are counted, not classified.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Protocol
+
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
+
+from arxiv_labeler.engines.schema import OUTPUT_COLUMNS, flatten_class_column
+from arxiv_labeler.model.archive import ModelArchive
+
+log = logging.getLogger(__name__)
+
+ENGINES = ("auto", "onnx", "sparknlp")
+
+
+class Engine(Protocol):
+    name: str
+
+    def classify(self, spark: SparkSession, papers: DataFrame) -> DataFrame: ...
+
+
+@dataclass
+class ClassifyResult:
+    """What the stage did; small enough for XCom."""
+
+    output_path: str
+    engine: str
+    engine_reason: str
+    model_id: str
+    labels: list[str]
+    papers: int
+    classified: int
+    skipped_unchanged: int
+    title_only: int
+    no_text: int
+
+    def summary(self) -> dict[str, object]:
+        return asdict(self)
+
+
+def papers_to_classify(records: DataFrame) -> DataFrame:
+    """Non-deleted records with their text, text source and text hash."""
+    title = F.coalesce(F.col("title"), F.lit(""))
+    abstract = F.coalesce(F.col("abstract"), F.lit(""))
+    text = F.concat_ws(" ", F.when(title != "", title), F.when(abstract != "", abstract))
+    return (
+        records.where(~F.col("deleted"))
+        .select("arxiv_id", "text_sha256", "text_source", text.alias("text"))
+        .dropDuplicates(["arxiv_id"])
+    )
+
+
+def choose_engine(spark: SparkSession, requested: str, archive: ModelArchive, model_zip: Path, model_dir: Path | None, **onnx_options: object) -> tuple[Engine, str]:
+    """The engine to run and why: ``auto`` prefers Spark NLP when its JVM classes load."""
+    from arxiv_labeler.engines.onnx_engine import OnnxEngine
+    from arxiv_labeler.engines.sparknlp_engine import SparkNlpEngine, sparknlp_available
+
+    if requested not in ENGINES:
+        raise ValueError(f"engine must be one of {', '.join(ENGINES)}, got {requested!r}")
+    if requested in ("auto", "sparknlp"):
+        available, why = sparknlp_available(spark)
+        if available and model_dir is not None:
+            return SparkNlpEngine(model_dir), why
+        if requested == "sparknlp":
+            raise RuntimeError(f"engine=sparknlp requested but unavailable: {why}; use engine=onnx or add the Spark NLP jar")
+        reason = f"auto: {why}; using onnx"
+    else:
+        reason = "onnx requested"
+    return OnnxEngine(model_zip, archive.sha256, **onnx_options), reason  # type: ignore[arg-type]
+
+
+def classify_records(
+    spark: SparkSession,
+    records: DataFrame,
+    engine: Engine,
+    archive: ModelArchive,
+    output_path: str,
+    labeled_at: str,
+    known: Sequence[tuple[str, str]] = (),
+    reclassify: bool = False,
+    engine_reason: str = "",
+) -> ClassifyResult:
+    """Classify ``records`` (harvest schema) and write the labeled Parquet to ``output_path``."""
+    papers = papers_to_classify(records).cache()
+    total = papers.count()
+    no_text = papers.where(F.col("text_source") == "empty")
+    no_text_ids = [r.arxiv_id for r in no_text.select("arxiv_id").limit(50).collect()]
+    candidates = papers.where(F.col("text_source") != "empty")
+    skipped = 0
+    if known and not reclassify:
+        known_df = spark.createDataFrame(list(known), "arxiv_id string, text_sha256 string")
+        before = candidates.count()
+        candidates = candidates.join(known_df, ["arxiv_id", "text_sha256"], "left_anti")
+        skipped = before - candidates.count()
+    labeled = flatten_class_column(engine.classify(spark, candidates), archive.model_id, labeled_at)
+    labeled = labeled.join(candidates.select("arxiv_id", "text_source"), "arxiv_id")
+    labeled.select(*OUTPUT_COLUMNS).write.mode("overwrite").parquet(output_path)
+    written = spark.read.parquet(output_path)
+    counts = written.agg(
+        F.count(F.lit(1)).alias("rows"),
+        F.sum(F.when(F.col("text_source") == "title_only", 1).otherwise(0)).alias("title_only"),
+    ).first()
+    no_text_count = no_text.count()
+    papers.unpersist()
+    if no_text_count:
+        log.warning("%d papers have neither title nor abstract and were not classified, e.g. %s", no_text_count, no_text_ids[:10])
+    result = ClassifyResult(
+        output_path=output_path,
+        engine=engine.name,
+        engine_reason=engine_reason,
+        model_id=archive.model_id,
+        labels=archive.labels,
+        papers=total,
+        classified=int(counts["rows"] or 0),
+        skipped_unchanged=skipped,
+        title_only=int(counts["title_only"] or 0),
+        no_text=no_text_count,
+    )
+    log.info(
+        "classified %d of %d papers with %s (%s); skipped %d unchanged, %d title-only, %d without text; labels %s",
+        result.classified, total, engine.name, engine_reason, skipped, result.title_only, no_text_count, archive.labels,
+    )
+    return result

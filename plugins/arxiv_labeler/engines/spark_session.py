@@ -1,0 +1,98 @@
+"""Spark sessions for the classify stage: local or a cluster master, sized explicitly."""
+
+from __future__ import annotations
+
+import logging
+import hashlib
+import os
+import sys
+import tempfile
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pyspark.sql import SparkSession
+
+log = logging.getLogger(__name__)
+
+SPARK_NLP_PACKAGE = "com.johnsnowlabs.nlp:spark-nlp_2.13:7.0.0"
+
+
+@dataclass(frozen=True)
+class SparkSettings:
+    """How to start Spark; ``sparknlp=True`` adds what ``sparknlp.start()`` would set."""
+
+    master: str = "local[*]"
+    app_name: str = "arxiv-labeler"
+    driver_memory: str = "2g"
+    executor_memory: str = "2g"
+    shuffle_partitions: int = 8
+    sparknlp: bool = False
+    sparknlp_jars: tuple[str, ...] = ()
+    extra_conf: dict[str, str] = field(default_factory=dict)
+
+    def conf(self) -> dict[str, str]:
+        """Every Spark config key this project sets (tested without starting a JVM)."""
+        conf = {
+            "spark.driver.memory": self.driver_memory,
+            "spark.executor.memory": self.executor_memory,
+            "spark.sql.shuffle.partitions": str(self.shuffle_partitions),
+            "spark.sql.session.timeZone": "UTC",
+            "spark.ui.enabled": "false",
+            "spark.ui.showConsoleProgress": "false",
+            "spark.sql.execution.arrow.pyspark.enabled": "true",
+            # The worker must be this interpreter, not whatever python3 is on PATH (virtualenvs).
+            "spark.pyspark.python": sys.executable,
+            "spark.pyspark.driver.python": sys.executable,
+            "spark.python.worker.reuse": "true",
+        }
+        if self.sparknlp:
+            conf.update(
+                {
+                    "spark.serializer": "org.apache.spark.serializer.KryoSerializer",
+                    "spark.kryoserializer.buffer.max": "2000M",
+                    "spark.driver.maxResultSize": "0",
+                }
+            )
+            if self.sparknlp_jars:
+                conf["spark.jars"] = ",".join(self.sparknlp_jars)
+            else:
+                conf["spark.jars.packages"] = SPARK_NLP_PACKAGE
+        conf.update(self.extra_conf)
+        return conf
+
+
+def start_session(settings: SparkSettings) -> SparkSession:
+    """Start (or reuse) a session with ``settings``; the caller stops it."""
+    os.environ["PYSPARK_PYTHON"] = sys.executable
+    os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
+    builder = SparkSession.builder.master(settings.master).appName(settings.app_name)
+    for key, value in settings.conf().items():
+        builder = builder.config(key, value)
+    log.info("starting Spark: master=%s driver_memory=%s sparknlp=%s", settings.master, settings.driver_memory, settings.sparknlp)
+    session = builder.getOrCreate()
+    session.sparkContext.setLogLevel("WARN")
+    ship_package(session)
+    return session
+
+
+def package_zip() -> Path:
+    """This package as a zip for Python workers (content-addressed, built once per version)."""
+    root = Path(__file__).resolve().parents[1]
+    files = sorted(p for p in root.rglob("*.py") if "__pycache__" not in p.parts)
+    digest = hashlib.sha256()
+    for file in files:
+        digest.update(str(file.relative_to(root)).encode() + b"\0" + file.read_bytes())
+    target = Path(tempfile.gettempdir()) / f"arxiv_labeler-{digest.hexdigest()[:16]}.zip"
+    if not target.exists():
+        partial = target.with_suffix(f".{os.getpid()}.tmp")
+        with zipfile.ZipFile(partial, "w", zipfile.ZIP_DEFLATED) as archive:
+            for file in files:
+                archive.write(file, str(Path(root.name) / file.relative_to(root)))
+        partial.replace(target)
+    return target
+
+
+def ship_package(session: SparkSession) -> None:
+    """Make ``arxiv_labeler`` importable on every Python worker (Airflow's plugins/ is not on their path)."""
+    session.sparkContext.addPyFile(str(package_zip()))

@@ -1,0 +1,162 @@
+"""``OaiClient``: one polite HTTP connection to an OAI-PMH endpoint.
+
+arXiv's terms: one connection, at least 3 s between requests, honour
+``Retry-After`` on 503/429. The delay can only be raised, except against a
+loopback endpoint (the local replay server), where tests may go faster.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import email.utils
+import ipaddress
+import logging
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from urllib.parse import urlencode, urlsplit
+
+import requests
+
+from arxiv_labeler.harvest.exceptions import OaiHttpError
+
+log = logging.getLogger(__name__)
+
+ARXIV_OAI_ENDPOINT = "https://oaipmh.arxiv.org/oai"
+MIN_DELAY_SECONDS = 3.0
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Retries for timeouts, connection errors and 429/5xx."""
+
+    max_retries: int = 5
+    backoff_seconds: float = 10.0
+    max_backoff_seconds: float = 600.0
+    default_retry_after: float = 30.0
+
+    def __post_init__(self) -> None:
+        if self.max_retries < 0:
+            raise ValueError(f"max_retries must be >= 0, got {self.max_retries}")
+        if self.backoff_seconds < 0 or self.max_backoff_seconds < self.backoff_seconds:
+            raise ValueError(
+                f"need 0 <= backoff_seconds <= max_backoff_seconds, got {self.backoff_seconds}, {self.max_backoff_seconds}"
+            )
+
+
+def parse_retry_after(value: str | None, now: dt.datetime | None = None) -> float | None:
+    """Seconds to wait from a ``Retry-After`` header: delta-seconds or an HTTP date; None if absent or bad."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=dt.UTC)
+    now = now or dt.datetime.now(dt.UTC)
+    return max(0.0, (when - now).total_seconds())
+
+
+def is_loopback(url: str) -> bool:
+    """Whether the URL's host is this machine (127.0.0.0/8, ::1, localhost)."""
+    host = urlsplit(url).hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+class OaiClient:
+    """GET requests to one OAI-PMH endpoint, spaced, retried, over one keep-alive connection."""
+
+    def __init__(
+        self,
+        endpoint: str = ARXIV_OAI_ENDPOINT,
+        delay_seconds: float = MIN_DELAY_SECONDS,
+        connect_timeout: float = 10.0,
+        read_timeout: float = 120.0,
+        retry: RetryPolicy | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+        user_agent: str = "arxiv-labeler/0.1 (Apache Airflow plugin)",
+    ) -> None:
+        if not endpoint.startswith(("http://", "https://")):
+            raise ValueError(f"OAI endpoint must be an http(s) URL, got {endpoint!r}")
+        if delay_seconds < MIN_DELAY_SECONDS and not is_loopback(endpoint):
+            raise ValueError(
+                f"delay_seconds={delay_seconds} is below arXiv's limit of {MIN_DELAY_SECONDS} s between requests; "
+                "it can only be raised (lower values are allowed for a loopback replay server only)"
+            )
+        self.endpoint = endpoint
+        self.delay_seconds = delay_seconds
+        self.timeout = (connect_timeout, read_timeout)
+        self.retry = retry or RetryPolicy()
+        self._sleep = sleep
+        self._clock = clock
+        self._last_request: float | None = None
+        self._lock = threading.Lock()  # one request at a time, even if shared by threads
+        self._session = requests.Session()
+        self._session.headers["User-Agent"] = user_agent
+        # One connection: no pool growth.
+        adapter = requests.adapters.HTTPAdapter(pool_connections=1, pool_maxsize=1, max_retries=0)
+        self._session.mount("http://", adapter)
+        self._session.mount("https://", adapter)
+        self.requests_made = 0
+
+    def url_for(self, params: Mapping[str, str]) -> str:
+        return f"{self.endpoint}?{urlencode(params)}"
+
+    def _wait_turn(self, extra: float = 0.0) -> None:
+        if self._last_request is not None:
+            remaining = self._last_request + max(self.delay_seconds, extra) - self._clock()
+            if remaining > 0:
+                self._sleep(remaining)
+        elif extra > 0:
+            self._sleep(extra)
+
+    def get(self, params: Mapping[str, str]) -> bytes:
+        """GET the endpoint with ``params``; returns the body of a 200.
+
+        Raises:
+            OaiHttpError: a non-retryable status, or retries exhausted (names the URL and last cause).
+        """
+        url = self.url_for(params)
+        wait_extra = 0.0
+        last_problem = ""
+        with self._lock:
+            for attempt in range(self.retry.max_retries + 1):
+                self._wait_turn(wait_extra)
+                self._last_request = self._clock()
+                self.requests_made += 1
+                try:
+                    response = self._session.get(self.endpoint, params=params, timeout=self.timeout)
+                except (requests.Timeout, requests.ConnectionError) as exc:
+                    last_problem = f"{type(exc).__name__}: {exc}"
+                    wait_extra = self._backoff(attempt)
+                    log.warning("OAI request failed (%s), attempt %d, retrying in %.0f s: %s", last_problem, attempt + 1, wait_extra, url)
+                    continue
+                if response.status_code == 200:
+                    return response.content
+                last_problem = f"HTTP {response.status_code}"
+                if response.status_code not in RETRY_STATUSES:
+                    raise OaiHttpError(f"{url}: HTTP {response.status_code}: {response.text[:200]}")
+                retry_after = parse_retry_after(response.headers.get("Retry-After"))
+                if retry_after is None:
+                    retry_after = self.retry.default_retry_after if response.status_code in (429, 503) else self._backoff(attempt)
+                wait_extra = min(retry_after, self.retry.max_backoff_seconds)
+                log.warning("OAI %s, attempt %d, waiting %.0f s (Retry-After %r): %s", last_problem, attempt + 1, wait_extra, response.headers.get("Retry-After"), url)
+        raise OaiHttpError(f"{url}: gave up after {self.retry.max_retries + 1} attempts; last: {last_problem}")
+
+    def _backoff(self, attempt: int) -> float:
+        return min(self.retry.backoff_seconds * (2**attempt), self.retry.max_backoff_seconds)
+
+    def close(self) -> None:
+        self._session.close()

@@ -1,0 +1,87 @@
+"""Harvest errors. One class per OAI-PMH error code, all under :class:`OaiError`.
+
+::
+
+    HarvestError
+    +-- OaiError                  the server answered with <error code="...">
+    |   +-- BadArgument, BadResumptionToken, BadVerb, CannotDisseminateFormat,
+    |   +-- IdDoesNotExist, NoMetadataFormats, NoRecordsMatch, NoSetHierarchy
+    +-- OaiHttpError              HTTP failure after the retries ran out
+    +-- MalformedResponse         the page is not well-formed OAI-PMH XML
+"""
+
+from __future__ import annotations
+
+
+class HarvestError(RuntimeError):
+    """Base of everything the harvest raises."""
+
+
+class OaiError(HarvestError):
+    """An OAI-PMH protocol error returned by the repository."""
+
+    code = "unknown"
+
+    def __init__(self, message: str, url: str = "") -> None:
+        super().__init__(f"OAI error {self.code}: {message}" + (f" ({url})" if url else ""))
+        self.oai_message = message
+        self.url = url
+
+
+class BadArgument(OaiError):
+    code = "badArgument"
+
+
+class BadResumptionToken(OaiError):
+    code = "badResumptionToken"
+
+
+class BadVerb(OaiError):
+    code = "badVerb"
+
+
+class CannotDisseminateFormat(OaiError):
+    code = "cannotDisseminateFormat"
+
+
+class IdDoesNotExist(OaiError):
+    code = "idDoesNotExist"
+
+
+class NoMetadataFormats(OaiError):
+    code = "noMetadataFormats"
+
+
+class NoRecordsMatch(OaiError):
+    code = "noRecordsMatch"
+
+
+class NoSetHierarchy(OaiError):
+    code = "noSetHierarchy"
+
+
+OAI_ERRORS: dict[str, type[OaiError]] = {
+    cls.code: cls
+    for cls in (
+        BadArgument,
+        BadResumptionToken,
+        BadVerb,
+        CannotDisseminateFormat,
+        IdDoesNotExist,
+        NoMetadataFormats,
+        NoRecordsMatch,
+        NoSetHierarchy,
+    )
+}
+
+
+class OaiHttpError(HarvestError):
+    """The endpoint kept failing (status or network) after the configured retries."""
+
+
+class MalformedResponse(HarvestError):
+    """A page that does not parse; names the URL and the parser's message."""
+
+    def __init__(self, url: str, detail: str) -> None:
+        super().__init__(f"malformed OAI-PMH response from {url}: {detail}")
+        self.url = url

@@ -1,0 +1,213 @@
+"""Harvest an interval of whole UTC days into Parquet partitions, resumably.
+
+Layout under ``landing_root``::
+
+    papers/harvest_day=YYYY-MM-DD/part-00000.parquet   the day's records (replaced on re-harvest)
+    raw/harvest_day=YYYY-MM-DD/page-00001.xml.gz       the pages, for audit and replay
+    _staging/<day>-<key>/                              pages landed so far + checkpoint.json
+
+A day is harvested with one ``from=until=day`` request chain. After each page
+the parsed records and the next resumption token are checkpointed, so a
+retried task resumes from its last good page. The partition only appears once
+the whole chain succeeded (directory rename).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import gzip
+import hashlib
+import json
+import logging
+import shutil
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from arxiv_labeler.harvest.client import OaiClient
+from arxiv_labeler.harvest.exceptions import BadResumptionToken, HarvestError, NoRecordsMatch
+from arxiv_labeler.harvest.models import PAPER_SCHEMA, records_table
+from arxiv_labeler.harvest.parser import METADATA_PREFIXES, parse_list_records
+from arxiv_labeler.harvest.taxonomy import validate_set
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class DayResult:
+    """Counts for one harvested day."""
+
+    day: dt.date
+    pages: int = 0
+    records: int = 0
+    deleted: int = 0
+    new: int = 0
+    resumed_from_page: int = 0
+
+
+@dataclass
+class HarvestResult:
+    """What a harvest landed; small enough for XCom."""
+
+    start: dt.date
+    end: dt.date
+    partitions: list[str] = field(default_factory=list)
+    days: list[DayResult] = field(default_factory=list)
+
+    @property
+    def records(self) -> int:
+        return sum(d.records for d in self.days)
+
+    def summary(self) -> dict[str, object]:
+        return {
+            "start": self.start.isoformat(),
+            "end": self.end.isoformat(),
+            "partitions": self.partitions,
+            "records": self.records,
+            "deleted": sum(d.deleted for d in self.days),
+            "new": sum(d.new for d in self.days),
+            "pages": sum(d.pages for d in self.days),
+        }
+
+
+def days_in(start: dt.date, end: dt.date) -> list[dt.date]:
+    """Every day from start to end, both inclusive."""
+    if end < start:
+        raise ValueError(f"interval end {end} is before its start {start}")
+    return [start + dt.timedelta(days=n) for n in range((end - start).days + 1)]
+
+
+class Harvester:
+    """ListRecords for whole days into the landing area, checkpointed per page."""
+
+    def __init__(
+        self,
+        client: OaiClient,
+        landing_root: Path,
+        metadata_prefix: str = "arXivRaw",
+        sets: Sequence[str] = (),
+        on_page: Callable[[DayResult], None] | None = None,
+    ) -> None:
+        if metadata_prefix not in METADATA_PREFIXES:
+            raise ValueError(f"metadata_prefix must be one of {METADATA_PREFIXES}, got {metadata_prefix!r}")
+        self.client = client
+        self.landing_root = landing_root
+        self.metadata_prefix = metadata_prefix
+        self.sets = [validate_set(s) for s in sets] or [""]
+        self.on_page = on_page
+
+    def partition_dir(self, day: dt.date) -> Path:
+        return self.landing_root / "papers" / f"harvest_day={day.isoformat()}"
+
+    def harvest(self, start: dt.date, end: dt.date) -> HarvestResult:
+        """Harvest every day of [start, end]; each day's partition is replaced, never appended."""
+        result = HarvestResult(start, end)
+        for day in days_in(start, end):
+            day_result = self.harvest_day(day, start, end)
+            result.days.append(day_result)
+            result.partitions.append(str(self.partition_dir(day)))
+        return result
+
+    def _staging_dir(self, day: dt.date) -> Path:
+        key = hashlib.sha256(f"{self.client.endpoint}|{self.metadata_prefix}|{','.join(self.sets)}".encode()).hexdigest()[:12]
+        return self.landing_root / "_staging" / f"{day.isoformat()}-{key}"
+
+    def harvest_day(self, day: dt.date, start: dt.date | None = None, end: dt.date | None = None) -> DayResult:
+        """Harvest one day (all configured sets), resuming from a checkpoint when one exists."""
+        staging = self._staging_dir(day)
+        try:
+            return self._harvest_day(day, staging, start or day, end or day)
+        except BadResumptionToken:
+            # Tokens expire at UTC midnight: the landed pages may be stale, so restart the day once.
+            log.warning("resumption token expired for %s; restarting the day from scratch", day)
+            shutil.rmtree(staging, ignore_errors=True)
+            return self._harvest_day(day, staging, start or day, end or day)
+
+    def _harvest_day(self, day: dt.date, staging: Path, start: dt.date, end: dt.date) -> DayResult:
+        staging.mkdir(parents=True, exist_ok=True)
+        checkpoint_path = staging / "checkpoint.json"
+        state = json.loads(checkpoint_path.read_text()) if checkpoint_path.exists() else {"set_index": 0, "token": None, "pages": 0}
+        result = DayResult(day, pages=state["pages"], resumed_from_page=state["pages"])
+        if state["pages"]:
+            log.info("resuming %s from page %d (checkpoint %s)", day, state["pages"] + 1, checkpoint_path)
+        while state["set_index"] < len(self.sets):
+            set_spec = self.sets[state["set_index"]]
+            if state["token"]:
+                params = {"verb": "ListRecords", "resumptionToken": state["token"]}
+            else:
+                params = {"verb": "ListRecords", "metadataPrefix": self.metadata_prefix, "from": day.isoformat(), "until": day.isoformat()}
+                if set_spec:
+                    params["set"] = set_spec
+            url = self.client.url_for(params)
+            body = self.client.get(params)
+            try:
+                page = parse_list_records(body, url, self.metadata_prefix)
+            except NoRecordsMatch:
+                page = None
+            number = state["pages"] + 1
+            (staging / f"page-{number:05d}.xml.gz").write_bytes(gzip.compress(body))
+            if page is not None and page.records:
+                pq.write_table(records_table(page.records, start, end, day), staging / f"page-{number:05d}.parquet")
+            state["pages"] = number
+            state["token"] = page.resumption_token if page is not None else None
+            if not state["token"]:
+                state["set_index"] += 1
+            # Written last and atomically: a crash before this line refetches the page, never skips it.
+            tmp = checkpoint_path.with_suffix(".tmp")
+            tmp.write_text(json.dumps(state))
+            tmp.replace(checkpoint_path)
+            result.pages = number
+            if self.on_page:
+                self.on_page(result)
+        return self._publish(day, staging, start, end, result)
+
+    def _publish(self, day: dt.date, staging: Path, start: dt.date, end: dt.date, result: DayResult) -> DayResult:
+        tables = [pq.read_table(p) for p in sorted(staging.glob("page-*.parquet"))]
+        table = pa.concat_tables(tables) if tables else PAPER_SCHEMA.empty_table()
+        table = _latest_per_id(table)
+        result.records = table.num_rows
+        result.deleted = sum(1 for v in table.column("deleted").to_pylist() if v)
+        result.new = sum(1 for v in table.column("is_new").to_pylist() if v)
+        target = self.partition_dir(day)
+        ready = target.with_name(target.name + ".ready")
+        shutil.rmtree(ready, ignore_errors=True)
+        ready.mkdir(parents=True)
+        pq.write_table(table, ready / "part-00000.parquet")
+        raw_target = self.landing_root / "raw" / f"harvest_day={day.isoformat()}"
+        shutil.rmtree(raw_target, ignore_errors=True)
+        raw_target.mkdir(parents=True)
+        for page in sorted(staging.glob("page-*.xml.gz")):
+            shutil.copy2(page, raw_target / page.name)
+        old = target.with_name(target.name + ".old")
+        shutil.rmtree(old, ignore_errors=True)
+        if target.exists():
+            target.rename(old)
+        ready.rename(target)
+        shutil.rmtree(old, ignore_errors=True)
+        shutil.rmtree(staging, ignore_errors=True)
+        log.info("harvested %s: %d records (%d new, %d deleted) in %d pages", day, result.records, result.new, result.deleted, result.pages)
+        return result
+
+
+def _latest_per_id(table: pa.Table) -> pa.Table:
+    """Keep one row per arxiv_id (the last seen: later pages and sets carry the same or newer data)."""
+    if table.num_rows == 0:
+        return table
+    ids = table.column("arxiv_id").to_pylist()
+    last = {arxiv_id: index for index, arxiv_id in enumerate(ids)}
+    keep = sorted(last.values())
+    return table.take(pa.array(keep))
+
+
+def read_landed(partitions: Sequence[str]) -> pa.Table:
+    """Concatenate landed day partitions (each must exist)."""
+    tables = []
+    for partition in partitions:
+        path = Path(partition) / "part-00000.parquet"
+        if not path.exists():
+            raise HarvestError(f"landed partition missing: {path}; re-run the harvest task")
+        tables.append(pq.read_table(path, schema=PAPER_SCHEMA))
+    return pa.concat_tables(tables) if tables else PAPER_SCHEMA.empty_table()

@@ -1,0 +1,60 @@
+"""DuckDB: the embedded default warehouse (one file)."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from arxiv_labeler.warehouse.store import LABEL_COLUMNS, PAPER_COLUMNS, Warehouse
+
+_ARROW_TYPES: dict[str, pa.DataType] = {
+    "arxiv_id": pa.string(), "version": pa.int32(), "created": pa.date32(), "updated": pa.date32(),
+    "datestamp": pa.date32(), "title": pa.string(), "abstract": pa.string(), "authors": pa.list_(pa.string()),
+    "categories": pa.list_(pa.string()), "primary_category": pa.string(), "arxiv_group": pa.string(),
+    "comments": pa.string(), "doi": pa.string(), "journal_ref": pa.string(), "license": pa.string(),
+    "text_sha256": pa.string(), "harvested_in_run": pa.string(), "model_id": pa.string(), "label": pa.string(),
+    "score": pa.float32(), "scores": pa.string(), "text_source": pa.string(), "labeled_at": pa.timestamp("us"),
+    "run_id": pa.string(),
+}
+assert set(PAPER_COLUMNS + LABEL_COLUMNS) <= set(_ARROW_TYPES)
+
+
+class DuckDbWarehouse(Warehouse):
+    """A DuckDB file. DuckDB allows one writing process per file: opening waits for the lock."""
+
+    dialect = "duckdb"
+
+    def __init__(self, path: Path, lock_timeout_seconds: float = 600.0) -> None:
+        self.path = path
+        self.lock_timeout_seconds = lock_timeout_seconds
+
+    def __repr__(self) -> str:
+        return f"DuckDbWarehouse({str(self.path)!r})"
+
+    def _connect(self) -> Any:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        deadline = time.monotonic() + self.lock_timeout_seconds
+        delay = 0.1
+        while True:
+            try:
+                return duckdb.connect(str(self.path))
+            except duckdb.IOException as exc:
+                # Another process (a parallel backfill run) holds the file lock: wait our turn.
+                if "lock" not in str(exc).lower() or time.monotonic() > deadline:
+                    raise
+                time.sleep(delay)
+                delay = min(delay * 2, 2.0)
+
+    def _stage(self, cursor: Any, table: str, columns: list[str], rows: list[tuple[Any, ...]]) -> None:
+        arrays = [pa.array([r[i] for r in rows], type=_ARROW_TYPES[c]) for i, c in enumerate(columns)]
+        staged = pa.Table.from_arrays(arrays, names=columns)
+        cursor.register(f"{table}_arrow", staged)
+        cursor.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT * FROM {table}_arrow")
+        cursor.unregister(f"{table}_arrow")
+
+    def _json(self, placeholder: str) -> str:
+        return f"CAST({placeholder} AS JSON)"

@@ -1,0 +1,48 @@
+"""Versioned DDL from ``include/sql/<dialect>/NNN_name.sql``, applied once each and recorded."""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+SQL_DIR_ENV = "ARXIV_LABELER_SQL_DIR"
+_MIGRATION_FILE = re.compile(r"^(\d{3})_[a-z0-9_]+\.sql$")
+MIGRATIONS_TABLE = "arxiv_schema_migrations"
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int
+    name: str
+    sql: str
+
+
+def sql_dir() -> Path:
+    """``include/sql`` of the project (overridable with ``ARXIV_LABELER_SQL_DIR``)."""
+    override = os.environ.get(SQL_DIR_ENV)
+    return Path(override) if override else Path(__file__).resolve().parents[3] / "include" / "sql"
+
+
+def migrations(dialect: str) -> list[Migration]:
+    """The dialect's migrations in version order.
+
+    Raises:
+        FileNotFoundError: the SQL directory for the dialect is missing.
+    """
+    folder = sql_dir() / dialect
+    if not folder.is_dir():
+        raise FileNotFoundError(f"no SQL migrations for {dialect!r} at {folder} (set {SQL_DIR_ENV})")
+    found = []
+    for path in sorted(folder.iterdir()):
+        match = _MIGRATION_FILE.match(path.name)
+        if match:
+            found.append(Migration(int(match.group(1)), path.stem, path.read_text(encoding="utf-8")))
+    return found
+
+
+def split_statements(sql: str) -> list[str]:
+    """Statements of a migration file (no semicolons inside literals in our DDL)."""
+    body = "\n".join(line for line in sql.splitlines() if not line.strip().startswith("--"))
+    return [s.strip() for s in body.split(";") if s.strip()]

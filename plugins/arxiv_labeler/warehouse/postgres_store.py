@@ -1,0 +1,47 @@
+"""PostgreSQL: the production warehouse, loaded with COPY into temp tables and merged."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import psycopg
+
+from arxiv_labeler.warehouse.store import Warehouse
+
+_PG_TYPES = {
+    "arxiv_id": "TEXT", "version": "INTEGER", "created": "DATE", "updated": "DATE", "datestamp": "DATE",
+    "title": "TEXT", "abstract": "TEXT", "authors": "TEXT[]", "categories": "TEXT[]", "primary_category": "TEXT",
+    "arxiv_group": "TEXT", "comments": "TEXT", "doi": "TEXT", "journal_ref": "TEXT", "license": "TEXT",
+    "text_sha256": "TEXT", "harvested_in_run": "TEXT", "model_id": "TEXT", "label": "TEXT", "score": "REAL",
+    "scores": "JSONB", "text_source": "TEXT", "labeled_at": "TIMESTAMPTZ", "run_id": "TEXT",
+}
+
+
+class PostgresWarehouse(Warehouse):
+    """A PostgreSQL database given by a libpq URI (``postgresql://user@host:5432/db``)."""
+
+    dialect = "postgres"
+
+    def __init__(self, dsn: str) -> None:
+        self.dsn = dsn
+
+    def __repr__(self) -> str:
+        return f"PostgresWarehouse({self.dsn.split('@')[-1]!r})"  # never log credentials
+
+    def _connect(self) -> Any:
+        # autocommit so the explicit BEGIN/COMMIT of Warehouse.transaction is the only transaction
+        return psycopg.connect(self.dsn, autocommit=True)
+
+    def _param(self) -> str:
+        return "%s"
+
+    def _stage(self, cursor: Any, table: str, columns: list[str], rows: list[tuple[Any, ...]]) -> None:
+        definition = ", ".join(f"{c} {_PG_TYPES[c]}" for c in columns)
+        cursor.execute(f"DROP TABLE IF EXISTS {table}")
+        cursor.execute(f"CREATE TEMP TABLE {table} ({definition}) ON COMMIT DROP")
+        with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+
+    def _json(self, placeholder: str) -> str:
+        return f"CAST({placeholder} AS JSONB)"

@@ -1,0 +1,252 @@
+"""The warehouse load, shared by DuckDB and PostgreSQL: one transaction per run.
+
+Papers are upserted (a row only changes when its content does), labels are
+upserted per (paper, model) the same way, deletions mark papers withdrawn,
+and the run is recorded. A rerun of an interval therefore changes no paper or
+label row; a failure anywhere rolls the whole load back.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+from abc import ABC, abstractmethod
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import pyarrow as pa
+
+from arxiv_labeler.warehouse.migrations import MIGRATIONS_TABLE, migrations, split_statements
+
+log = logging.getLogger(__name__)
+
+PAPER_COLUMNS = [
+    "arxiv_id", "version", "created", "updated", "datestamp", "title", "abstract", "authors", "categories",
+    "primary_category", "arxiv_group", "comments", "doi", "journal_ref", "license", "text_sha256", "harvested_in_run",
+]
+LABEL_COLUMNS = ["arxiv_id", "model_id", "label", "score", "scores", "text_sha256", "text_source", "labeled_at", "run_id"]
+# Columns whose change counts as a new version of the paper (harvested_in_run is bookkeeping).
+_PAPER_CONTENT = [c for c in PAPER_COLUMNS if c not in ("arxiv_id", "harvested_in_run")]
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    model_id: str
+    name: str
+    sha256: str
+    labels: list[str]
+
+
+@dataclass
+class RunRecord:
+    """One row of ``arxiv_pipeline_runs``."""
+
+    run_id: str
+    run_type: str
+    interval_start: dt.date
+    interval_end: dt.date
+    model_id: str | None
+    engine: str | None
+    harvested: int = 0
+    new_papers: int = 0
+    replaced: int = 0
+    deleted: int = 0
+    classified: int = 0
+    skipped_unchanged: int = 0
+    failed: int = 0
+    stage_seconds: dict[str, float] = field(default_factory=dict)
+    status: str = "success"
+
+
+@dataclass
+class LoadResult:
+    papers_inserted: int
+    papers_updated: int
+    papers_withdrawn: int
+    labels_written: int
+
+
+def paper_rows(papers: pa.Table, run_id: str) -> tuple[list[tuple[Any, ...]], list[tuple[str, dt.date]]]:
+    """(rows to upsert, (arxiv_id, datestamp) of deletions) from landed harvest records."""
+    upserts: list[tuple[Any, ...]] = []
+    deletions: list[tuple[str, dt.date]] = []
+    for row in papers.to_pylist():
+        if row["deleted"]:
+            deletions.append((row["arxiv_id"], row["datestamp"]))
+            continue
+        row["arxiv_group"] = row["group"]
+        row["harvested_in_run"] = run_id
+        upserts.append(tuple(row[c] for c in PAPER_COLUMNS))
+    return upserts, deletions
+
+
+def label_rows(labels: pa.Table, run_id: str) -> list[tuple[Any, ...]]:
+    """Rows for ``arxiv_paper_labels`` from the classify stage's output (unlabeled rows dropped)."""
+    rows = []
+    for row in labels.select(["arxiv_id", "model_id", "label", "score", "scores", "text_sha256", "text_source", "labeled_at"]).to_pylist():
+        if row["label"] is None:
+            continue
+        scores = dict(row["scores"]) if row["scores"] is not None else {}
+        row["scores"] = json.dumps({k: float(v) for k, v in sorted(scores.items())}, sort_keys=True)
+        row["run_id"] = run_id
+        rows.append(tuple(row[c] for c in LABEL_COLUMNS))
+    return rows
+
+
+def _changed(columns: Sequence[str], table: str) -> str:
+    return " OR ".join(f"{table}.{c} IS DISTINCT FROM excluded.{c}" for c in columns)
+
+
+UPSERT_PAPERS = f"""
+INSERT INTO arxiv_papers AS p ({", ".join(PAPER_COLUMNS)})
+SELECT {", ".join(PAPER_COLUMNS)} FROM stage_papers
+ON CONFLICT (arxiv_id) DO UPDATE SET
+    {", ".join(f"{c} = excluded.{c}" for c in PAPER_COLUMNS[1:])}, withdrawn = FALSE
+WHERE {_changed(_PAPER_CONTENT, "p")} OR p.withdrawn
+"""
+
+UPSERT_LABELS = f"""
+INSERT INTO arxiv_paper_labels AS l ({", ".join(LABEL_COLUMNS)})
+SELECT {", ".join(LABEL_COLUMNS)} FROM stage_labels
+ON CONFLICT (arxiv_id, model_id) DO UPDATE SET
+    {", ".join(f"{c} = excluded.{c}" for c in LABEL_COLUMNS[2:])}
+WHERE l.text_sha256 IS DISTINCT FROM excluded.text_sha256 OR l.label IS DISTINCT FROM excluded.label
+    OR l.score IS DISTINCT FROM excluded.score
+"""
+
+
+class Warehouse(ABC):
+    """A SQL warehouse the pipeline loads into. Subclasses provide connection and staging."""
+
+    dialect: str
+
+    @abstractmethod
+    def _connect(self) -> Any: ...
+
+    @abstractmethod
+    def _stage(self, cursor: Any, table: str, columns: list[str], rows: list[tuple[Any, ...]]) -> None:
+        """Create temp ``table`` holding ``rows`` (same column types as the target)."""
+
+    @abstractmethod
+    def _json(self, placeholder: str) -> str:
+        """SQL for a JSON value bound to ``placeholder``."""
+
+    @contextmanager
+    def transaction(self) -> Iterator[Any]:
+        """A cursor inside BEGIN ... COMMIT; rolled back on any exception."""
+        connection = self._connect()
+        try:
+            cursor = connection.cursor()
+            cursor.execute("BEGIN")
+            try:
+                yield cursor
+            except BaseException:
+                cursor.execute("ROLLBACK")
+                raise
+            cursor.execute("COMMIT")
+        finally:
+            connection.close()
+
+    def migrate(self) -> list[int]:
+        """Apply pending migrations, each in its own transaction; returns the versions applied."""
+        applied: list[int] = []
+        with self.transaction() as cursor:
+            cursor.execute(
+                f"CREATE TABLE IF NOT EXISTS {MIGRATIONS_TABLE} (version INTEGER PRIMARY KEY, name TEXT NOT NULL, "
+                "applied_at TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP)"
+            )
+            cursor.execute(f"SELECT version FROM {MIGRATIONS_TABLE}")
+            done = {row[0] for row in cursor.fetchall()}
+        for migration in migrations(self.dialect):
+            if migration.version in done:
+                continue
+            with self.transaction() as cursor:
+                for statement in split_statements(migration.sql):
+                    cursor.execute(statement)
+                cursor.execute(f"INSERT INTO {MIGRATIONS_TABLE} (version, name) VALUES (?, ?)".replace("?", self._param()), (migration.version, migration.name))
+            applied.append(migration.version)
+            log.info("warehouse %s: applied migration %03d %s", self.dialect, migration.version, migration.name)
+        return applied
+
+    def _param(self) -> str:
+        return "?"
+
+    def labeled_hashes(self, model_id: str, arxiv_ids: Sequence[str]) -> set[tuple[str, str]]:
+        """(arxiv_id, text_sha256) already labeled by ``model_id`` among ``arxiv_ids``."""
+        if not arxiv_ids:
+            return set()
+        found: set[tuple[str, str]] = set()
+        with self.transaction() as cursor:
+            self._stage(cursor, "stage_ids", ["arxiv_id"], [(i,) for i in arxiv_ids])
+            p = self._param()
+            cursor.execute(
+                f"SELECT l.arxiv_id, l.text_sha256 FROM arxiv_paper_labels l JOIN stage_ids s USING (arxiv_id) WHERE l.model_id = {p}",
+                (model_id,),
+            )
+            found.update((row[0], row[1]) for row in cursor.fetchall())
+        return found
+
+    def load(self, papers: pa.Table, labels: pa.Table, model: ModelInfo | None, run: RunRecord) -> LoadResult:
+        """Write one run in one transaction: papers, withdrawals, model, labels, the run row."""
+        upserts, deletions = paper_rows(papers, run.run_id)
+        labels_to_write = label_rows(labels, run.run_id)
+        p = self._param()
+        with self.transaction() as cursor:
+            cursor.execute("SELECT count(*) FROM arxiv_papers")
+            before = cursor.fetchone()[0]
+            self._stage(cursor, "stage_papers", PAPER_COLUMNS, upserts)
+            cursor.execute(
+                "SELECT count(*) FROM stage_papers s JOIN arxiv_papers p USING (arxiv_id) WHERE "
+                + " OR ".join(f"p.{c} IS DISTINCT FROM s.{c}" for c in _PAPER_CONTENT) + " OR p.withdrawn"
+            )
+            updated = cursor.fetchone()[0]
+            cursor.execute(UPSERT_PAPERS)
+            cursor.execute("SELECT count(*) FROM arxiv_papers")
+            inserted = cursor.fetchone()[0] - before
+            withdrawn = 0
+            for arxiv_id, datestamp in deletions:
+                cursor.execute(
+                    f"UPDATE arxiv_papers SET withdrawn = TRUE, datestamp = {p} WHERE arxiv_id = {p} AND NOT withdrawn",
+                    (datestamp, arxiv_id),
+                )
+                withdrawn += max(cursor.rowcount, 0)
+            if model is not None:
+                cursor.execute(
+                    f"INSERT INTO arxiv_models (model_id, name, sha256, labels, registered_at) VALUES ({p}, {p}, {p}, {p}, {p}) "
+                    "ON CONFLICT (model_id) DO NOTHING",
+                    (model.model_id, model.name, model.sha256, model.labels, dt.datetime.now(dt.UTC).replace(tzinfo=None)),
+                )
+            self._stage(cursor, "stage_labels", LABEL_COLUMNS, labels_to_write)
+            cursor.execute(UPSERT_LABELS)
+            self._record_run(cursor, run)
+        log.info(
+            "warehouse %s: run %s: %d papers inserted, %d updated, %d withdrawn, %d labels written",
+            self.dialect, run.run_id, inserted, updated, withdrawn, len(labels_to_write),
+        )
+        return LoadResult(inserted, updated, withdrawn, len(labels_to_write))
+
+    def _record_run(self, cursor: Any, run: RunRecord) -> None:
+        p = self._param()
+        columns = [
+            "run_id", "run_type", "interval_start", "interval_end", "model_id", "engine", "harvested", "new_papers",
+            "replaced", "deleted", "classified", "skipped_unchanged", "failed", "stage_seconds", "status", "finished_at",
+        ]
+        values = [getattr(run, c) for c in columns[:13]] + [
+            json.dumps(run.stage_seconds, sort_keys=True), run.status, dt.datetime.now(dt.UTC).replace(tzinfo=None)
+        ]
+        placeholders = [p] * len(columns)
+        placeholders[13] = self._json(p)
+        cursor.execute(f"DELETE FROM arxiv_pipeline_runs WHERE run_id = {p}", (run.run_id,))
+        cursor.execute(
+            f"INSERT INTO arxiv_pipeline_runs ({', '.join(columns)}) VALUES ({', '.join(placeholders)})", values
+        )
+
+    def query(self, sql: str, params: Sequence[Any] = ()) -> tuple[list[str], list[tuple[Any, ...]]]:
+        """Run a read query; returns (column names, rows)."""
+        with self.transaction() as cursor:
+            cursor.execute(sql.replace("?", self._param()), tuple(params))
+            names = [d[0] for d in cursor.description]
+            return names, [tuple(r) for r in cursor.fetchall()]
