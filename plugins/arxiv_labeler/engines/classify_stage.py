@@ -49,6 +49,11 @@ class ClassifyResult:
         return asdict(self)
 
 
+def empty_result(output_path: str, archive: ModelArchive) -> ClassifyResult:
+    """The result for an interval with no papers (no Spark needed, no output written)."""
+    return ClassifyResult(output_path, "none", "no papers to classify", archive.model_id, archive.labels, 0, 0, 0, 0, 0)
+
+
 def papers_to_classify(records: DataFrame) -> DataFrame:
     """Non-deleted records with their text, text source and text hash."""
     title = F.coalesce(F.col("title"), F.lit(""))

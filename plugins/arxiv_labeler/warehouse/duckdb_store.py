@@ -23,6 +23,50 @@ _ARROW_TYPES: dict[str, pa.DataType] = {
 assert set(PAPER_COLUMNS + LABEL_COLUMNS) <= set(_ARROW_TYPES)
 
 
+class _DuckDbCursor:
+    """DB-API-like cursor over a DuckDB connection that fetches every result at once.
+
+    DuckDB refuses new work on a connection with an unfetched result, and reports
+    DML row counts as a result row rather than ``rowcount``.
+    """
+
+    def __init__(self, connection: duckdb.DuckDBPyConnection) -> None:
+        self.connection = connection
+        self.rows: list[tuple[Any, ...]] = []
+        self.description: Any = None
+        self.rowcount = -1
+
+    def execute(self, sql: str, params: Any = None) -> None:
+        result = self.connection.execute(sql, params) if params is not None else self.connection.execute(sql)
+        self.description = result.description
+        self.rows = result.fetchall() if result.description else []
+        is_dml = sql.lstrip().upper().startswith(("UPDATE", "DELETE", "INSERT"))
+        self.rowcount = int(self.rows[0][0]) if is_dml and self.rows else -1
+
+    def fetchone(self) -> tuple[Any, ...] | None:
+        return self.rows[0] if self.rows else None
+
+    def fetchall(self) -> list[tuple[Any, ...]]:
+        return self.rows
+
+    def register(self, name: str, table: pa.Table) -> None:
+        self.connection.register(name, table)
+
+    def unregister(self, name: str) -> None:
+        self.connection.unregister(name)
+
+
+class _DuckDbConnection:
+    def __init__(self, connection: duckdb.DuckDBPyConnection) -> None:
+        self.connection = connection
+
+    def cursor(self) -> _DuckDbCursor:
+        return _DuckDbCursor(self.connection)
+
+    def close(self) -> None:
+        self.connection.close()
+
+
 class DuckDbWarehouse(Warehouse):
     """A DuckDB file. DuckDB allows one writing process per file: opening waits for the lock."""
 
@@ -41,7 +85,7 @@ class DuckDbWarehouse(Warehouse):
         delay = 0.1
         while True:
             try:
-                return duckdb.connect(str(self.path))
+                return _DuckDbConnection(duckdb.connect(str(self.path)))
             except duckdb.IOException as exc:
                 # Another process (a parallel backfill run) holds the file lock: wait our turn.
                 if "lock" not in str(exc).lower() or time.monotonic() > deadline:

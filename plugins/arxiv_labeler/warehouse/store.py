@@ -189,10 +189,10 @@ class Warehouse(ABC):
             found.update((row[0], row[1]) for row in cursor.fetchall())
         return found
 
-    def load(self, papers: pa.Table, labels: pa.Table, model: ModelInfo | None, run: RunRecord) -> LoadResult:
+    def load(self, papers: pa.Table, labels: pa.Table | None, model: ModelInfo | None, run: RunRecord) -> LoadResult:
         """Write one run in one transaction: papers, withdrawals, model, labels, the run row."""
         upserts, deletions = paper_rows(papers, run.run_id)
-        labels_to_write = label_rows(labels, run.run_id)
+        labels_to_write = label_rows(labels, run.run_id) if labels is not None else []
         p = self._param()
         with self.transaction() as cursor:
             cursor.execute("SELECT count(*) FROM arxiv_papers")

@@ -1,0 +1,126 @@
+"""arxiv_labeling: label each day's new and revised arXiv papers with a Spark NLP DistilBERT classifier."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+
+from airflow.sdk import DAG, Asset, Param
+
+from arxiv_labeler.harvest.taxonomy import GROUPS
+from arxiv_labeler.operators import (
+    ClassifyPapersOperator,
+    FetchModelOperator,
+    HarvestArxivOperator,
+    LoadWarehouseOperator,
+    ResolveRunOperator,
+)
+from arxiv_labeler.settings import (
+    MODEL_S3_CONN_ID,
+    OAI_CONN_ID,
+    OAI_POOL,
+    SPARK_CONN_ID,
+    WAREHOUSE_CONN_ID,
+    data_dir,
+    default_model_uri,
+)
+
+try:  # CronDataIntervalTimetable: a scheduled run covers the previous UTC day
+    from airflow.sdk import CronDataIntervalTimetable
+except ImportError:  # pragma: no cover - older task SDKs
+    from airflow.timetables.interval import CronDataIntervalTimetable  # type: ignore[no-redef]
+
+DATA = data_dir()
+RUN = "{{ ti.xcom_pull(task_ids='resolve_run') }}"
+WAREHOUSE_ASSETS = [
+    Asset(name="arxiv_papers", uri="arxiv-labeler://warehouse/arxiv_papers"),
+    Asset(name="arxiv_paper_labels", uri="arxiv-labeler://warehouse/arxiv_paper_labels"),
+    Asset(name="arxiv_pipeline_runs", uri="arxiv-labeler://warehouse/arxiv_pipeline_runs"),
+]
+# ARXIV_LABELER_TASK_RETRIES=0 lets local test runs fail at once instead of waiting out retry delays.
+RETRIES = int(os.environ.get("ARXIV_LABELER_TASK_RETRIES", "3"))
+NETWORK_RETRIES = {"retries": RETRIES, "retry_delay": dt.timedelta(minutes=2), "retry_exponential_backoff": True,
+                   "max_retry_delay": dt.timedelta(minutes=30)}
+
+DOC = """
+### arxiv_labeling
+
+Labels every arXiv paper created or revised on a UTC day with the model zip in
+`model_uri`, and loads papers and labels into the warehouse.
+
+**Scheduled runs** cover the previous UTC day. **Manual runs** take `from_date` and
+`until_date` (both inclusive, whole UTC days); without a data interval they are
+required. **Backfills**: `airflow backfill create --dag-id arxiv_labeling --from-date
+2026-03-01 --to-date 2026-03-31`. Reruns of a day change no warehouse row.
+
+Empty days (Fridays, Saturdays, holidays) succeed with zero papers.
+"""
+
+with DAG(
+    dag_id="arxiv_labeling",
+    description="Harvest arXiv OAI-PMH, classify with Spark, load the warehouse",
+    schedule=CronDataIntervalTimetable("0 6 * * *", timezone="UTC"),
+    start_date=dt.datetime(2005, 9, 16, tzinfo=dt.UTC),  # arXiv OAI earliestDatestamp: any day can be backfilled
+    catchup=False,
+    max_active_runs=4,
+    render_template_as_native_obj=True,
+    doc_md=DOC,
+    tags=["arxiv", "spark", "nlp"],
+    params={
+        "from_date": Param(None, type=["null", "string"], format="date", title="From (UTC day, inclusive)",
+                           description="First day to harvest. Empty: the run's data interval."),
+        "until_date": Param(None, type=["null", "string"], format="date", title="Until (UTC day, inclusive)",
+                            description="Last day to harvest. Empty: same as from_date."),
+        "sets": Param([], type="array", items={"type": "string", "pattern": r"^(" + "|".join(GROUPS) + r")(:[a-z-]+(:[A-Za-z.-]+)?)?$"},
+                      title="OAI sets", description="e.g. cs, physics:astro-ph. Empty: every set."),
+        "model_uri": Param(default_model_uri(), type="string", pattern=r"^s3://[a-z0-9][a-z0-9.\-]+/.+\.zip$",
+                           title="Model zip (s3://bucket/key.zip)"),
+        "engine": Param("auto", type="string", enum=["auto", "onnx", "sparknlp"], title="Engine"),
+        "reclassify": Param(False, type="boolean", title="Classify unchanged papers again"),
+        "quantize": Param("none", type="string", enum=["none", "int8"], title="onnx engine: int8 dynamic quantization"),
+    },
+) as dag:
+    resolve = ResolveRunOperator(
+        task_id="resolve_run",
+        doc_md="Checks params and the data interval. Fails at once on a bad param or a manual run without dates: fix the params and re-trigger.",
+    )
+    fetch = FetchModelOperator(
+        task_id="fetch_model",
+        run_config=RUN,
+        cache_dir=str(DATA / "models"),
+        aws_conn_id=MODEL_S3_CONN_ID,
+        doc_md="Downloads the model zip (once per ETag) and validates it. On failure: check `model_uri` and the `arxiv_models_s3` connection.",
+        **NETWORK_RETRIES,
+    )
+    harvest = HarvestArxivOperator(
+        task_id="harvest",
+        run_config=RUN,
+        landing_dir=str(DATA / "landing"),
+        http_conn_id=OAI_CONN_ID,
+        pool=OAI_POOL,
+        doc_md="OAI-PMH ListRecords for each day, 3 s between requests. A retry resumes from the last checkpointed page.",
+        **NETWORK_RETRIES,
+    )
+    classify = ClassifyPapersOperator(
+        task_id="classify",
+        run_config=RUN,
+        model="{{ ti.xcom_pull(task_ids='fetch_model') }}",
+        harvest="{{ ti.xcom_pull(task_ids='harvest') }}",
+        output_dir=str(DATA / "labeled"),
+        spark_conn_id=SPARK_CONN_ID,
+        warehouse_conn_id=WAREHOUSE_CONN_ID,
+        retries=min(RETRIES, 1),
+        doc_md="Classifies title + abstract on Spark. OOM or killed: raise driver memory in the `arxiv_spark` connection extra.",
+    )
+    load = LoadWarehouseOperator(
+        task_id="load_warehouse",
+        run_config=RUN,
+        model="{{ ti.xcom_pull(task_ids='fetch_model') }}",
+        harvest="{{ ti.xcom_pull(task_ids='harvest') }}",
+        classify="{{ ti.xcom_pull(task_ids='classify') }}",
+        warehouse_conn_id=WAREHOUSE_CONN_ID,
+        outlets=WAREHOUSE_ASSETS,
+        retries=min(RETRIES, 2),
+        doc_md="One transaction: upserts papers and labels, records the run. A failure leaves the previous state intact; just retry.",
+    )
+    resolve >> [fetch, harvest] >> classify >> load

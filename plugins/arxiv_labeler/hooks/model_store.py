@@ -1,0 +1,35 @@
+"""S3 access for model zips: an Airflow AWS connection, or anonymous reads of a public bucket."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from arxiv_labeler.hooks.connections import optional_connection
+
+log = logging.getLogger(__name__)
+
+
+class ModelStoreHook:
+    """Builds the boto3 S3 client the model fetcher uses.
+
+    With the connection defined, this is the amazon provider's ``S3Hook`` (so
+    ``endpoint_url`` in the extra serves MinIO, moto, SeaweedFS). Without it,
+    an unsigned client reads public buckets such as the published model's.
+    """
+
+    def __init__(self, aws_conn_id: str | None) -> None:
+        self.aws_conn_id = aws_conn_id
+
+    def get_client(self) -> Any:
+        """A boto3 S3 client."""
+        if optional_connection(self.aws_conn_id) is not None:
+            from airflow.providers.amazon.aws.hooks.s3 import S3Hook
+
+            return S3Hook(aws_conn_id=self.aws_conn_id).get_conn()
+        import boto3
+        from botocore import UNSIGNED
+        from botocore.config import Config
+
+        log.info("no connection %r: anonymous (unsigned) S3 reads", self.aws_conn_id)
+        return boto3.client("s3", config=Config(signature_version=UNSIGNED))

@@ -1,0 +1,38 @@
+"""Spark settings from an Airflow Spark connection (master URL + extras), else ``local[*]``."""
+
+from __future__ import annotations
+
+from arxiv_labeler.engines.spark_session import SparkSettings
+from arxiv_labeler.hooks.connections import optional_connection
+
+
+def spark_master(connection: object) -> str:
+    """``spark://host:port``, ``yarn``, ``k8s://...`` or ``local[...]`` from a Spark connection."""
+    host = str(getattr(connection, "host", "") or "local[*]")
+    port = getattr(connection, "port", None)
+    if host.startswith(("local", "yarn", "k8s://")):
+        return host
+    if "://" not in host:
+        host = f"spark://{host}"
+    return f"{host}:{port}" if port else host
+
+
+class SparkHook:
+    """Reads master and sizing (extras ``driver_memory``, ``executor_memory``, ``conf``) from a connection."""
+
+    def __init__(self, conn_id: str | None) -> None:
+        self.conn_id = conn_id
+
+    def get_settings(self, sparknlp: bool = False) -> SparkSettings:
+        connection = optional_connection(self.conn_id)
+        if connection is None:
+            return SparkSettings(sparknlp=sparknlp)
+        extra = connection.extra_dejson
+        return SparkSettings(
+            master=spark_master(connection),
+            driver_memory=str(extra.get("driver_memory", "2g")),
+            executor_memory=str(extra.get("executor_memory", "2g")),
+            sparknlp=sparknlp,
+            sparknlp_jars=tuple(extra.get("sparknlp_jars", ())),
+            extra_conf={str(k): str(v) for k, v in (extra.get("conf") or {}).items()},
+        )

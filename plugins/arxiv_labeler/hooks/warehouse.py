@@ -1,0 +1,29 @@
+"""The warehouse from an Airflow connection (postgres), else DuckDB under the data dir."""
+
+from __future__ import annotations
+
+from arxiv_labeler.hooks.connections import optional_connection
+from arxiv_labeler.settings import default_warehouse_url
+from arxiv_labeler.warehouse import Warehouse, open_warehouse
+
+
+class WarehouseHook:
+    """Postgres connection -> :class:`PostgresWarehouse`; none -> DuckDB (``ARXIV_LABELER_WAREHOUSE_URL``)."""
+
+    def __init__(self, conn_id: str | None) -> None:
+        self.conn_id = conn_id
+
+    def get_url(self) -> str:
+        connection = optional_connection(self.conn_id)
+        if connection is None:
+            return default_warehouse_url()
+        if connection.conn_type not in ("postgres", "postgresql"):
+            raise ValueError(f"connection {self.conn_id!r} must be of type postgres, got {connection.conn_type!r}")
+        from airflow.providers.postgres.hooks.postgres import PostgresHook
+
+        return str(PostgresHook(postgres_conn_id=self.conn_id).get_uri()).replace("postgres://", "postgresql://", 1)
+
+    def get_warehouse(self) -> Warehouse:
+        warehouse = open_warehouse(self.get_url())
+        warehouse.migrate()
+        return warehouse

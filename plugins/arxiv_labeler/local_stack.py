@@ -1,0 +1,84 @@
+"""The local stack the demo and the end-to-end tests run on: S3 (moto server) and OAI-PMH (replay).
+
+Both servers bind 127.0.0.1 on free ports; :meth:`LocalStack.env` gives the
+Airflow connection and override variables that point the DAG at them.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from arxiv_labeler.harvest.replay_server import Faults, OaiReplayServer, ReplayArchive
+
+MODEL_BUCKET = "arxiv-models"
+
+
+class LocalStack:
+    """Start with ``with LocalStack(model_zip, replay_data) as stack:``; stops what it started."""
+
+    def __init__(self, model_zip: Path, replay_data: Path, page_size: int = 100, oai_delay_seconds: float = 0.2, faults: Faults | None = None) -> None:
+        self.model_zip = model_zip
+        self.replay_data = replay_data
+        self.page_size = page_size
+        self.oai_delay_seconds = oai_delay_seconds
+        self.faults = faults
+        self.moto: Any = None
+        self.oai: OaiReplayServer | None = None
+
+    @property
+    def s3_endpoint(self) -> str:
+        host, port = self.moto.get_host_and_port()
+        return f"http://{host}:{port}"
+
+    @property
+    def model_uri(self) -> str:
+        return f"s3://{MODEL_BUCKET}/{self.model_zip.name}"
+
+    def __enter__(self) -> LocalStack:
+        from moto.server import ThreadedMotoServer
+
+        self.moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+        self.moto.start()
+        self.upload_model(self.model_zip)
+        self.oai = OaiReplayServer(ReplayArchive.from_file(self.replay_data), page_size=self.page_size, faults=self.faults).start()
+        return self
+
+    def s3_client(self) -> Any:
+        import boto3
+
+        return boto3.client(
+            "s3", endpoint_url=self.s3_endpoint, aws_access_key_id="testing", aws_secret_access_key="testing", region_name="us-east-1"
+        )
+
+    def upload_model(self, path: Path) -> str:
+        """Put a model zip in the bucket; returns its s3:// URI."""
+        client = self.s3_client()
+        if MODEL_BUCKET not in {b["Name"] for b in client.list_buckets().get("Buckets", [])}:
+            client.create_bucket(Bucket=MODEL_BUCKET)
+        client.upload_file(str(path), MODEL_BUCKET, path.name)
+        return f"s3://{MODEL_BUCKET}/{path.name}"
+
+    def env(self, data_dir: Path) -> dict[str, str]:
+        """Environment for an Airflow process (or dag.test) to use this stack."""
+        assert self.oai is not None
+        return {
+            "AIRFLOW_CONN_ARXIV_MODELS_S3": json.dumps(
+                {"conn_type": "aws", "login": "testing", "password": "testing",
+                 "extra": {"endpoint_url": self.s3_endpoint, "region_name": "us-east-1"}}
+            ),
+            "AIRFLOW_CONN_ARXIV_OAI": json.dumps(
+                {"conn_type": "http", "host": self.oai.url, "extra": {"delay_seconds": self.oai_delay_seconds, "backoff_seconds": 0.5}}
+            ),
+            "ARXIV_LABELER_MODEL_URI": self.model_uri,
+            "ARXIV_LABELER_DATA_DIR": str(data_dir),
+            "ARXIV_LABELER_TASK_RETRIES": "0",
+        }
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+        if self.oai is not None:
+            self.oai.stop()
+        if self.moto is not None:
+            self.moto.stop()

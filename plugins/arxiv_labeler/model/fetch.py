@@ -1,0 +1,209 @@
+"""Fetch a model zip from S3 into a local cache, safely and at most once per object version.
+
+Cache layout (``cache_root``)::
+
+    <bucket>/<key>/<etag>/model.zip       the downloaded zip
+    <bucket>/<key>/<etag>/model/          its validated extraction
+    <bucket>/<key>/<etag>/manifest.json   written last: its presence means "complete"
+    <bucket>/<key>/.lock                  held while downloading (two tasks, one download)
+
+A second fetch of an unchanged object is one HEAD request and no download.
+"""
+
+from __future__ import annotations
+
+import base64
+import fcntl
+import hashlib
+import json
+import logging
+import re
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from arxiv_labeler.model.archive import ModelArchive, ModelArchiveError
+from arxiv_labeler.model.extract import DEFAULT_MAX_EXTRACTED_BYTES, safe_extract
+
+log = logging.getLogger(__name__)
+
+PUBLISHED_MODEL_URI = (
+    "s3://auxdata.johnsnowlabs.com/public/models/arxiv_classifier_en_5.5.1_3.0_1744125685973.zip"
+)
+_S3_URI = re.compile(r"^s3://(?P<bucket>[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9])/(?P<key>[^\s]+\.zip)$")
+
+
+class ModelFetchError(RuntimeError):
+    """The object could not be fetched or did not verify."""
+
+
+@dataclass(frozen=True)
+class S3Location:
+    bucket: str
+    key: str
+
+    @classmethod
+    def parse(cls, uri: str) -> S3Location:
+        """``s3://bucket/path/model.zip``.
+
+        Raises:
+            ValueError: naming the bad URI and the expected form.
+        """
+        match = _S3_URI.match(uri.strip())
+        if not match:
+            raise ValueError(f"model URI must look like s3://bucket/path/model.zip, got: {uri!r}")
+        return cls(match.group("bucket"), match.group("key"))
+
+    @property
+    def name(self) -> str:
+        return self.key.rsplit("/", 1)[-1].removesuffix(".zip")
+
+
+@dataclass(frozen=True)
+class FetchedModel:
+    """A verified, extracted model in the cache; small enough for XCom."""
+
+    uri: str
+    name: str
+    etag: str
+    sha256: str
+    size: int
+    zip_path: str
+    model_dir: str
+    downloaded: bool
+
+    @property
+    def model_id(self) -> str:
+        return f"{self.name}@sha256:{self.sha256}"
+
+    def archive(self) -> ModelArchive:
+        """The extracted model (already validated when it entered the cache)."""
+        return ModelArchive.open(Path(self.model_dir), sha256=self.sha256, name=self.name)
+
+    def summary(self) -> dict[str, Any]:
+        return asdict(self) | {"model_id": self.model_id}
+
+
+def _safe_component(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", text).strip("._") or "_"
+
+
+@contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+class ModelFetcher:
+    """Downloads, verifies, extracts and validates model zips from S3 (any boto3 S3 client)."""
+
+    def __init__(self, s3_client: Any, cache_root: Path, max_extracted_bytes: int = DEFAULT_MAX_EXTRACTED_BYTES) -> None:
+        self.s3 = s3_client
+        self.cache_root = cache_root
+        self.max_extracted_bytes = max_extracted_bytes
+
+    def fetch(self, uri: str) -> FetchedModel:
+        """Return the cached model for ``uri``, downloading only when its ETag is new.
+
+        Raises:
+            ValueError: bad URI.
+            ModelFetchError: object missing, size or checksum mismatch.
+            ModelArchiveError / UnsafeArchiveError: the zip is not a usable, safe model.
+        """
+        location = S3Location.parse(uri)
+        head = self._head(location)
+        etag = str(head["ETag"]).strip('"')
+        slot = self.cache_root / _safe_component(location.bucket) / _safe_component(location.key)
+        entry = slot / _safe_component(etag)
+        cached = self._cached(entry, uri)
+        if cached:
+            log.info("model %s: cache hit (ETag %s), nothing downloaded", uri, etag)
+            return cached
+        with _locked(slot / ".lock"):
+            cached = self._cached(entry, uri)  # another task may have finished while we waited
+            if cached:
+                return cached
+            return self._download(location, uri, head, etag, entry)
+
+    def _head(self, location: S3Location) -> dict[str, Any]:
+        from botocore.exceptions import ClientError
+
+        try:
+            return dict(self.s3.head_object(Bucket=location.bucket, Key=location.key, ChecksumMode="ENABLED"))
+        except ClientError as exc:
+            code = exc.response.get("Error", {}).get("Code", "")
+            if code in ("404", "NoSuchKey", "NotFound"):
+                raise ModelFetchError(f"model not found: s3://{location.bucket}/{location.key}") from exc
+            raise ModelFetchError(f"cannot read s3://{location.bucket}/{location.key}: {exc}") from exc
+
+    def _cached(self, entry: Path, uri: str) -> FetchedModel | None:
+        manifest = entry / "manifest.json"
+        if not manifest.exists():
+            return None
+        try:
+            data = json.loads(manifest.read_text())
+            fetched = FetchedModel(**{**data, "downloaded": False})
+        except (ValueError, TypeError):
+            log.warning("model cache manifest %s is unreadable; downloading again", manifest)
+            return None
+        if not Path(fetched.model_dir, "metadata", "part-00000").exists():
+            return None
+        return FetchedModel(**{**asdict(fetched), "uri": uri})
+
+    def _download(self, location: S3Location, uri: str, head: dict[str, Any], etag: str, entry: Path) -> FetchedModel:
+        entry.parent.mkdir(parents=True, exist_ok=True)
+        work = Path(tempfile.mkdtemp(prefix=".partial-", dir=entry.parent))
+        try:
+            zip_path = work / "model.zip"
+            log.info("model %s: downloading %s bytes (ETag %s)", uri, head.get("ContentLength"), etag)
+            self.s3.download_file(location.bucket, location.key, str(zip_path))
+            sha256 = self._verify(zip_path, head, etag, uri)
+            model_dir = work / "model"
+            model_dir.mkdir()
+            safe_extract(zip_path, model_dir, self.max_extracted_bytes)
+            try:
+                ModelArchive.open(model_dir, sha256=sha256, name=location.name).validate()
+            except ModelArchiveError as exc:
+                raise ModelArchiveError(f"{uri}: {exc}") from exc
+            shutil.rmtree(entry, ignore_errors=True)
+            work.rename(entry)  # atomic: the entry appears complete or not at all
+            fetched = FetchedModel(
+                uri=uri, name=location.name, etag=etag, sha256=sha256, size=int(head["ContentLength"]),
+                zip_path=str(entry / "model.zip"), model_dir=str(entry / "model"), downloaded=True,
+            )
+            manifest = entry / "manifest.json"
+            manifest.with_suffix(".tmp").write_text(json.dumps(asdict(fetched), indent=2))
+            manifest.with_suffix(".tmp").replace(manifest)
+            return fetched
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+
+    @staticmethod
+    def _verify(zip_path: Path, head: dict[str, Any], etag: str, uri: str) -> str:
+        size = zip_path.stat().st_size
+        expected = int(head.get("ContentLength", size))
+        if size != expected:
+            raise ModelFetchError(f"{uri}: downloaded {size} bytes, object has {expected}; download truncated")
+        sha256 = hashlib.sha256()
+        md5 = hashlib.md5(usedforsecurity=False)
+        with zip_path.open("rb") as handle:
+            while chunk := handle.read(1 << 20):
+                sha256.update(chunk)
+                md5.update(chunk)
+        if head.get("ChecksumSHA256") and "-" not in head["ChecksumSHA256"]:
+            expected_sha = base64.b64decode(head["ChecksumSHA256"]).hex()
+            if expected_sha != sha256.hexdigest():
+                raise ModelFetchError(f"{uri}: sha256 mismatch (object says {expected_sha})")
+        elif re.fullmatch(r"[0-9a-f]{32}", etag) and md5.hexdigest() != etag:
+            # A single-part upload's ETag is the MD5 of the bytes.
+            raise ModelFetchError(f"{uri}: MD5 {md5.hexdigest()} does not match ETag {etag}")
+        return sha256.hexdigest()

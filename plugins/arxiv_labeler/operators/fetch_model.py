@@ -1,0 +1,35 @@
+"""Fetch the model zip from S3 into the local cache (one HEAD when unchanged)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from airflow.sdk import BaseOperator
+
+from arxiv_labeler.hooks.model_store import ModelStoreHook
+from arxiv_labeler.model.fetch import ModelFetcher
+from arxiv_labeler.run_config import RunConfig
+
+
+class FetchModelOperator(BaseOperator):
+    """Downloads, verifies, extracts and validates the run's model; XCom: the cache entry."""
+
+    template_fields: Sequence[str] = ("run_config", "cache_dir")
+
+    def __init__(self, *, run_config: Any, cache_dir: str, aws_conn_id: str | None = "arxiv_models_s3", **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.run_config = run_config
+        self.cache_dir = cache_dir
+        self.aws_conn_id = aws_conn_id
+
+    def execute(self, context: Any) -> dict[str, Any]:
+        started = time.monotonic()
+        config = RunConfig.from_xcom(self.run_config)
+        fetcher = ModelFetcher(ModelStoreHook(self.aws_conn_id).get_client(), Path(self.cache_dir))
+        fetched = fetcher.fetch(config.model_uri)
+        archive = fetched.archive()
+        self.log.info("model %s: labels %s (downloaded=%s)", fetched.model_id, archive.labels, fetched.downloaded)
+        return fetched.summary() | {"labels": archive.labels, "seconds": round(time.monotonic() - started, 3)}

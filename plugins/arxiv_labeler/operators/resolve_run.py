@@ -1,0 +1,31 @@
+"""Decide the run's days and options before any work, failing fast on bad params."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from airflow.sdk import BaseOperator
+from airflow.sdk.exceptions import AirflowFailException
+
+from arxiv_labeler.run_config import RunConfigError, resolve_run_config
+
+
+class ResolveRunOperator(BaseOperator):
+    """Validates params and the data interval into a run config (XCom); no retries on bad input."""
+
+    ui_color = "#e8f1fb"
+
+    def execute(self, context: Any) -> dict[str, Any]:
+        try:
+            config = resolve_run_config(
+                dict(context["params"]),
+                context.get("data_interval_start"),
+                context.get("data_interval_end"),
+            )
+        except RunConfigError as exc:
+            raise AirflowFailException(str(exc)) from exc  # retrying cannot fix a bad param
+        self.log.info(
+            "run %s covers %s..%s (from %s), sets=%s, engine=%s, model=%s",
+            context["run_id"], config.start, config.end, config.source, config.sets or "all", config.engine, config.model_uri,
+        )
+        return config.to_xcom()

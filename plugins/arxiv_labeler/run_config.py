@@ -1,0 +1,122 @@
+"""What one DAG run processes: its interval (whole UTC days) and options, from params or the data interval."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from arxiv_labeler.harvest.taxonomy import validate_set
+from arxiv_labeler.model.fetch import S3Location
+
+ENGINES = ("auto", "onnx", "sparknlp")
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}([T ].*)?$")
+KNOWN_PARAMS = frozenset({"from_date", "until_date", "sets", "model_uri", "engine", "reclassify", "quantize"})
+
+
+class RunConfigError(ValueError):
+    """The run's params or interval are unusable; the message says what to set."""
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """A validated run: days [start, end] inclusive, and the options."""
+
+    start: dt.date
+    end: dt.date
+    model_uri: str
+    engine: str = "auto"
+    sets: list[str] = field(default_factory=list)
+    reclassify: bool = False
+    quantize: str = "none"
+    source: str = "data_interval"
+
+    def to_xcom(self) -> dict[str, Any]:
+        return asdict(self) | {"start": self.start.isoformat(), "end": self.end.isoformat()}
+
+    @classmethod
+    def from_xcom(cls, data: Mapping[str, Any]) -> RunConfig:
+        return cls(**{**data, "start": dt.date.fromisoformat(data["start"]), "end": dt.date.fromisoformat(data["end"])})
+
+
+def _date(name: str, value: Any) -> dt.date | None:
+    if value in (None, ""):
+        return None
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    text = str(value).strip()
+    if not _ISO_DATE.match(text):
+        raise RunConfigError(f"param {name} must be a date YYYY-MM-DD, got {value!r}")
+    try:
+        return dt.date.fromisoformat(text[:10])
+    except ValueError:
+        raise RunConfigError(f"param {name} is not a real date: {value!r}") from None
+
+
+def resolve_run_config(
+    params: Mapping[str, Any],
+    data_interval_start: dt.datetime | None,
+    data_interval_end: dt.datetime | None,
+    today: dt.date | None = None,
+) -> RunConfig:
+    """Decide the run's days and options; params' dates win over the data interval.
+
+    A run covers each UTC day whose end falls inside its data interval: the
+    scheduled run at D+1 06:00 (interval D 06:00 .. D+1 06:00) covers day D.
+
+    Raises:
+        RunConfigError: unknown params, bad dates or order, unknown set, bad model URI or
+            engine, or no dates at all (a manual run without a data interval).
+    """
+    unknown = set(params) - KNOWN_PARAMS
+    if unknown:
+        raise RunConfigError(f"unknown params {sorted(unknown)}; allowed: {sorted(KNOWN_PARAMS)}")
+    start = _date("from_date", params.get("from_date"))
+    end = _date("until_date", params.get("until_date"))
+    source = "params"
+    if start is None and end is not None:
+        raise RunConfigError("param until_date is set but from_date is not: set from_date too (YYYY-MM-DD)")
+    if start is None:
+        if data_interval_start is None or data_interval_end is None:
+            raise RunConfigError(
+                "this run has no data interval and no dates: trigger it with params from_date "
+                "(and optionally until_date), e.g. {\"from_date\": \"2026-11-20\", \"until_date\": \"2026-11-20\"}"
+            )
+        # The run covers each UTC day D whose end (D+1 00:00) falls in (start, end].
+        start = data_interval_start.astimezone(dt.UTC).date()
+        end = data_interval_end.astimezone(dt.UTC).date() - dt.timedelta(days=1)
+        if end < start:
+            raise RunConfigError(
+                f"data interval {data_interval_start.isoformat()}..{data_interval_end.isoformat()} covers no whole UTC day; "
+                "trigger with params from_date (and until_date)"
+            )
+        source = "data_interval"
+    end = end or start
+    if end < start:
+        raise RunConfigError(f"until_date {end} is before from_date {start}")
+    today = today or dt.datetime.now(dt.UTC).date()
+    if start > today:
+        raise RunConfigError(f"from_date {start} is in the future (today is {today} UTC)")
+    sets = params.get("sets") or []
+    if isinstance(sets, str):
+        sets = [s.strip() for s in sets.split(",") if s.strip()]
+    try:
+        sets = [validate_set(s) for s in sets]
+    except ValueError as exc:
+        raise RunConfigError(f"param sets: {exc}") from None
+    model_uri = str(params.get("model_uri") or "")
+    try:
+        S3Location.parse(model_uri)
+    except ValueError as exc:
+        raise RunConfigError(f"param model_uri: {exc}") from None
+    engine = str(params.get("engine") or "auto")
+    if engine not in ENGINES:
+        raise RunConfigError(f"param engine must be one of {', '.join(ENGINES)}, got {engine!r}")
+    quantize = str(params.get("quantize") or "none")
+    if quantize not in ("none", "int8"):
+        raise RunConfigError(f"param quantize must be 'none' or 'int8', got {quantize!r}")
+    return RunConfig(start, end, model_uri, engine, list(sets), bool(params.get("reclassify", False)), quantize, source)
