@@ -216,13 +216,13 @@ class ModelArchive:
 
     def _feature(self, feature: str) -> dict[str, int]:
         folder = f"fields/{feature}"
-        parts = [p for p in self._source.list(folder) if PurePosixPath(p).name.startswith("part-")]
+        files = self._source.list(folder)
+        if any(PurePosixPath(p).suffix == ".parquet" for p in files):
+            raise ModelArchiveError(
+                f"{self._source.name}: {folder} uses 'dataset' (parquet) serialization; only the default 'object' mode is supported"
+            )
+        parts = [p for p in files if PurePosixPath(p).name.startswith("part-")]
         if not parts:
-            if any(PurePosixPath(p).suffix == ".parquet" for p in self._source.list(folder)):
-                raise ModelArchiveError(
-                    f"{self._source.name}: {folder} uses 'dataset' (parquet) serialization; "
-                    "only the default 'object' mode is supported"
-                )
             raise ModelArchiveError(f"{self._source.name}: missing {folder}/part-* files")
         mapping: dict[str, int] = {}
         for part in parts:
@@ -306,9 +306,7 @@ class ModelArchive:
         Raises:
             ModelArchiveError: the first problem found, naming the part.
         """
-        if self.engine != "onnx":
-            self.onnx_bytes  # noqa: B018 - raises the TensorFlow message when that is the problem
-        _ = (self.params, self.vocabulary, self.labels, self.onnx_signature)
+        _ = (self.metadata, self.params, self.vocabulary, self.labels, self.onnx_signature)
         return self
 
     def describe(self) -> dict[str, Any]:

@@ -152,10 +152,11 @@ def export_onnx(model: Any, path: Path, max_length: int = 512) -> Path:
         def forward(self, input_ids: Any, attention_mask: Any) -> Any:
             return self.inner(input_ids=input_ids, attention_mask=attention_mask).logits
 
+    wrapper = _LogitsOnly(model).eval()
     batch = torch.export.Dim("batch", min=1, max=4096)
     sequence = torch.export.Dim("sequence", min=2, max=max_length)
     program = torch.onnx.export(
-        _LogitsOnly(model),
+        wrapper,
         (dummy_ids, dummy_mask),
         input_names=["input_ids", "attention_mask"],
         output_names=["logits"],

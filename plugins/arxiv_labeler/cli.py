@@ -1,0 +1,256 @@
+"""``arxiv-labeler`` / ``python -m arxiv_labeler``: every stage runnable outside Airflow."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import logging
+import sys
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+log = logging.getLogger("arxiv_labeler")
+
+
+def _model_path(value: str, cache: Path | None = None) -> Path:
+    """A local zip/dir, or an s3:// URI fetched through the cache (anonymous unless AWS env is set)."""
+    if not value.startswith("s3://"):
+        return Path(value)
+    import boto3
+
+    from arxiv_labeler.model.fetch import ModelFetcher
+    from arxiv_labeler.settings import data_dir
+
+    fetched = ModelFetcher(boto3.client("s3"), cache or data_dir() / "models").fetch(value)
+    return Path(fetched.zip_path)
+
+
+def cmd_model_inspect(args: argparse.Namespace) -> int:
+    from arxiv_labeler.model.archive import ModelArchive
+
+    print(json.dumps(ModelArchive.open(_model_path(args.model)).validate().describe(), indent=2))
+    return 0
+
+
+def cmd_model_package(args: argparse.Namespace) -> int:
+    from arxiv_labeler.model.package import package_from_files, package_from_huggingface, parse_param
+
+    params = dict(parse_param(p) for p in args.param)
+    if args.huggingface:
+        out = package_from_huggingface(Path(args.output), Path(args.huggingface), params)
+    else:
+        if not (args.onnx and args.vocab and args.labels):
+            raise SystemExit("model package: give --huggingface DIR, or all of --onnx, --vocab and --labels")
+        out = package_from_files(Path(args.output), Path(args.onnx), Path(args.vocab), Path(args.labels), params)
+    print(out)
+    return 0
+
+
+def cmd_model_demo(args: argparse.Namespace) -> int:
+    from arxiv_labeler.model.demo import build_demo_model
+
+    report = build_demo_model(Path(args.output_dir), Path(args.training_data) if args.training_data else None)
+    print(json.dumps(report, indent=2))
+    return 0
+
+
+def cmd_tokenize(args: argparse.Namespace) -> int:
+    from arxiv_labeler.engines.tokenizer import WordpieceTokenizer
+    from arxiv_labeler.model.archive import ModelArchive
+
+    archive = ModelArchive.open(_model_path(args.model))
+    tokenizer = WordpieceTokenizer(archive.vocabulary, archive.params.case_sensitive, archive.params.max_sentence_length)
+    encoding = tokenizer.encode(args.text)
+    tokens = [t.text for t in encoding.tokens] if encoding else []
+    pieces = encoding.pieces if encoding else []
+    ids = encoding.ids if encoding else []
+    if args.json:
+        print(json.dumps({"tokens": tokens, "pieces": pieces, "ids": ids}, ensure_ascii=False))
+    else:
+        print("tokens:", " | ".join(tokens))
+        print("pieces:", " ".join(pieces))
+        print("ids:   ", " ".join(map(str, ids)))
+        if encoding is None:
+            print("(no tokens: Spark NLP would not classify this text)")
+    return 0
+
+
+def cmd_classify(args: argparse.Namespace) -> int:
+    import pyarrow.parquet as pq
+
+    from arxiv_labeler.engines.classify_stage import choose_engine, classify_records
+    from arxiv_labeler.engines.progress import SparkProgressBar
+    from arxiv_labeler.engines.spark_session import SparkSettings, start_session
+    from arxiv_labeler.harvest.kaggle import read_snapshot, to_record
+    from arxiv_labeler.harvest.models import records_table
+    from arxiv_labeler.model.archive import ModelArchive
+
+    model_zip = _model_path(args.model)
+    archive = ModelArchive.open(model_zip).validate()
+    source = Path(args.input)
+    with tempfile.TemporaryDirectory(prefix="arxiv-classify-") as scratch:
+        if source.suffix == ".jsonl":
+            records = [to_record(entry) for entry in read_snapshot(source)]
+            days = [r.datestamp for r in records] or [dt.date.today()]
+            parquet = Path(scratch) / "records.parquet"
+            pq.write_table(records_table(records, min(days), max(days), max(days)), parquet)
+            source = parquet
+        spark = start_session(SparkSettings(master=args.master, sparknlp=args.engine == "sparknlp"))
+        try:
+            engine, reason = choose_engine(spark, args.engine, archive, model_zip, None, quantize=args.quantize)
+            frame = spark.read.parquet(str(source))
+            with SparkProgressBar(spark.sparkContext, "classify"):
+                result = classify_records(
+                    spark, frame, engine, archive, args.output, dt.datetime.now(dt.UTC).isoformat(), engine_reason=reason
+                )
+        finally:
+            spark.stop()
+    print(json.dumps(result.summary(), indent=2))
+    return 0
+
+
+def cmd_harvest(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from arxiv_labeler.harvest.client import ARXIV_OAI_ENDPOINT, MIN_DELAY_SECONDS, OaiClient
+    from arxiv_labeler.harvest.harvester import DayResult, Harvester
+
+    client = OaiClient(args.endpoint or ARXIV_OAI_ENDPOINT, delay_seconds=args.delay if args.delay is not None else MIN_DELAY_SECONDS)
+    with tqdm(unit=" pages", desc="harvest", disable=args.quiet) as bar:
+
+        def progress(day: DayResult) -> None:
+            bar.update(1)
+            bar.set_postfix(day=str(day.day))
+
+        harvester = Harvester(client, Path(args.out), args.metadata_prefix, args.set or [], on_page=progress)
+        result = harvester.harvest(dt.date.fromisoformat(args.from_date), dt.date.fromisoformat(args.until))
+    print(json.dumps(result.summary(), indent=2))
+    return 0
+
+
+def cmd_oai_replay(args: argparse.Namespace) -> int:
+    import time
+
+    from arxiv_labeler.harvest.replay_server import Faults, OaiReplayServer, ReplayArchive
+
+    faults = Faults(status_503_on=set(args.fail_503_on or []), status_429_on=set(args.fail_429_on or []))
+    server = OaiReplayServer(ReplayArchive.from_file(Path(args.data)), port=args.port, page_size=args.page_size, faults=faults)
+    server.start()
+    print(f"OAI-PMH replay of {args.data} at {server.url} (Ctrl-C to stop)", flush=True)
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        server.stop()
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from arxiv_labeler.settings import default_warehouse_url
+    from arxiv_labeler.warehouse import open_warehouse
+    from arxiv_labeler.warehouse.report import build_report, render
+
+    warehouse = open_warehouse(args.warehouse or default_warehouse_url())
+    warehouse.migrate()
+    start = dt.date.fromisoformat(args.from_date) if args.from_date else None
+    until = dt.date.fromisoformat(args.until) if args.until else None
+    print(render(build_report(warehouse, start, until), args.format))
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from arxiv_labeler.demo import run_demo
+
+    return run_demo(args)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The command-line interface."""
+    parser = argparse.ArgumentParser(prog="arxiv-labeler", description=__doc__)
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    model = sub.add_parser("model", help="inspect, package or build Spark NLP model zips")
+    model_sub = model.add_subparsers(dest="model_command", required=True, metavar="ACTION")
+    inspect = model_sub.add_parser("inspect", help="print a model zip's metadata, labels and ONNX signature as JSON")
+    inspect.add_argument("model", help="zip, unzipped directory or s3:// URI")
+    inspect.set_defaults(func=cmd_model_inspect)
+    package = model_sub.add_parser("package", help="write a Spark NLP DistilBertForSequenceClassification zip")
+    package.add_argument("--onnx", help="model.onnx (inputs input_ids, attention_mask; output logits)")
+    package.add_argument("--vocab", help="vocab.txt, one WordPiece per line")
+    package.add_argument("--labels", help="labels.txt, one label per line, in id order")
+    package.add_argument("--huggingface", metavar="DIR", help="a Hugging Face DistilBertForSequenceClassification directory")
+    package.add_argument("--param", action="append", default=[], metavar="NAME=VALUE", help="e.g. caseSensitive=false")
+    package.add_argument("-o", "--output", required=True, help="zip to write")
+    package.set_defaults(func=cmd_model_package)
+    demo_model = model_sub.add_parser("demo", help="build the demo arXiv-group model from all-MiniLM-L6-v2 (needs torch)")
+    demo_model.add_argument("--output-dir", default="data/demo-model")
+    demo_model.add_argument("--training-data", help="CSV/JSONL with title, abstract and group or categories")
+    demo_model.set_defaults(func=cmd_model_demo)
+
+    tokenize = sub.add_parser("tokenize", help="show the tokens, word pieces and ids the onnx engine feeds the model")
+    tokenize.add_argument("--model", required=True)
+    tokenize.add_argument("--json", action="store_true")
+    tokenize.add_argument("text")
+    tokenize.set_defaults(func=cmd_tokenize)
+
+    classify = sub.add_parser("classify", help="run the classify stage on a JSONL snapshot or harvested Parquet")
+    classify.add_argument("--model", required=True, help="zip or s3:// URI")
+    classify.add_argument("--input", required=True, help="records .jsonl (Kaggle snapshot) or .parquet (harvest output)")
+    classify.add_argument("--output", required=True, help="labeled Parquet directory to write")
+    classify.add_argument("--engine", choices=["auto", "onnx", "sparknlp"], default="auto")
+    classify.add_argument("--master", default="local[*]")
+    classify.add_argument("--quantize", choices=["none", "int8"], default="none")
+    classify.set_defaults(func=cmd_classify)
+
+    harvest = sub.add_parser("harvest", help="harvest arXiv OAI-PMH for whole UTC days into Parquet")
+    harvest.add_argument("--from", dest="from_date", required=True, metavar="YYYY-MM-DD")
+    harvest.add_argument("--until", required=True, metavar="YYYY-MM-DD")
+    harvest.add_argument("--set", action="append", help="OAI set, e.g. cs or physics:astro-ph (repeatable)")
+    harvest.add_argument("--endpoint", help="OAI-PMH base URL (default: arXiv's)")
+    harvest.add_argument("--metadata-prefix", choices=["arXivRaw", "arXiv"], default="arXivRaw")
+    harvest.add_argument("--delay", type=float, help="seconds between requests (>= 3 except on loopback)")
+    harvest.add_argument("--out", required=True)
+    harvest.add_argument("--quiet", action="store_true")
+    harvest.set_defaults(func=cmd_harvest)
+
+    replay = sub.add_parser("oai-replay", help="serve a Kaggle-snapshot JSONL as a local OAI-PMH endpoint")
+    replay.add_argument("--data", required=True)
+    replay.add_argument("--port", type=int, default=8008)
+    replay.add_argument("--page-size", type=int, default=100)
+    replay.add_argument("--fail-503-on", type=int, action="append", metavar="N", help="answer request N with 503 + Retry-After")
+    replay.add_argument("--fail-429-on", type=int, action="append", metavar="N")
+    replay.set_defaults(func=cmd_oai_replay)
+
+    report = sub.add_parser("report", help="papers and labels per day and group; models in use")
+    report.add_argument("--warehouse", help="duckdb:///path or postgresql://... (default: the DAG's DuckDB file)")
+    report.add_argument("--from", dest="from_date")
+    report.add_argument("--until")
+    report.add_argument("--format", choices=["table", "csv", "json"], default="table")
+    report.set_defaults(func=cmd_report)
+
+    demo = sub.add_parser("demo", help="run the DAG for one day on the local stack (what `make demo` runs)")
+    demo.add_argument("--day", help="YYYY-MM-DD (default: the latest day with records in the replay data)")
+    demo.add_argument("--replay-data", help="Kaggle-snapshot JSONL (default: include/replay/arxiv-demo.jsonl)")
+    demo.add_argument("--model", help="model zip to serve from the local S3 (default: the demo model)")
+    demo.add_argument("--data-dir", default="data/demo")
+    demo.set_defaults(func=cmd_demo)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point: parse, run, and turn expected errors into one clear line."""
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    from arxiv_labeler.errors import USER_ERRORS
+
+    try:
+        return int(args.func(args))
+    except USER_ERRORS as exc:
+        print(f"arxiv-labeler {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+
+
+__all__ = ["build_parser", "main"]

@@ -1,0 +1,25 @@
+"""int8 dynamic quantization of a model's ONNX graph (onnxruntime.quantization), cached by sha256."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+from arxiv_labeler.model.archive import ModelArchive
+
+_CACHE: dict[str, bytes] = {}
+
+
+def quantized_onnx_bytes(archive: ModelArchive) -> bytes:
+    """The archive's ONNX graph with MatMul weights quantized to int8 (activations quantized per batch)."""
+    key = archive.onnx_sha256
+    if key not in _CACHE:
+        from onnxruntime.quantization import QuantType, quantize_dynamic
+
+        with tempfile.TemporaryDirectory(prefix="arxiv-int8-") as scratch:
+            source = Path(scratch) / "model.onnx"
+            target = Path(scratch) / "model.int8.onnx"
+            source.write_bytes(archive.onnx_bytes)
+            quantize_dynamic(str(source), str(target), weight_type=QuantType.QInt8, op_types_to_quantize=["MatMul"])
+            _CACHE[key] = target.read_bytes()
+    return _CACHE[key]
