@@ -1,0 +1,89 @@
+"""The classify stage on local Spark: Spark NLP's output schema, skipping, title-only and empty papers."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+
+from arxiv_labeler.engines.classify_stage import choose_engine, classify_records
+from arxiv_labeler.engines.onnx_engine import OnnxEngine
+from arxiv_labeler.engines.schema import CLASS_COLUMN_TYPE, OUTPUT_COLUMNS, flatten_class_column
+from arxiv_labeler.harvest.models import PaperRecord, records_table
+from arxiv_labeler.model.archive import ModelArchive
+
+pytestmark = [pytest.mark.spark, pytest.mark.slow]
+DAY = dt.date(2026, 11, 20)
+
+
+def records(tmp_path: Path) -> str:
+    papers = [
+        PaperRecord("2611.00001", DAY, 1, DAY, DAY, "Deep learning networks", "We show a graph model."),
+        PaperRecord("2611.00002", DAY, 2, DAY, DAY, "Quantum field theory", "Electrons spin.\x07 In a stable state."),
+        PaperRecord("2611.00003", DAY, 1, DAY, DAY, "A title only paper", ""),
+        PaperRecord("2611.00004", DAY, 1, DAY, DAY, "", ""),
+        PaperRecord("0704.0010", DAY, 1, DAY, DAY, "Old style id", "Numbers 3.14 and e-mail."),
+        PaperRecord("2611.00005", DAY, deleted=True),
+    ]
+    path = tmp_path / "records.parquet"
+    pq.write_table(records_table(papers, DAY, DAY, DAY), path)
+    return str(path)
+
+
+def test_output_contract_and_counts(spark, tiny_zip: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    archive = ModelArchive.open(tiny_zip)
+    engine = OnnxEngine(tiny_zip, archive.sha256, threads_per_task=1)
+    result = classify_records(spark, spark.read.parquet(records(tmp_path)), engine, archive, str(tmp_path / "out"), "2026-11-21T06:00:00+00:00")
+    assert (result.papers, result.classified, result.title_only, result.no_text, result.skipped_unchanged) == (5, 4, 1, 1, 0)
+    out = spark.read.parquet(str(tmp_path / "out"))
+    assert out.columns == OUTPUT_COLUMNS
+    # Parquet drops nullability on read; the types are Spark NLP's Annotation struct exactly.
+    assert out.schema["class"].dataType.simpleString() == CLASS_COLUMN_TYPE.simpleString() == (
+        "array<struct<annotatorType:string,begin:int,end:int,result:string,metadata:map<string,string>,embeddings:array<float>>>"
+    )
+    rows = {r.arxiv_id: r for r in out.collect()}
+    assert set(rows) == {"2611.00001", "2611.00002", "2611.00003", "0704.0010"}  # id stays a string
+    row = rows["2611.00001"]
+    (annotation,) = row["class"]
+    assert annotation.annotatorType == "category" and annotation.begin == 0
+    assert annotation.end == len("Deep learning networks We show a graph model.") - 1
+    assert row.label == annotation.result and row.score == pytest.approx(float(annotation.metadata[row.label]))
+    assert set(row.scores) == set(archive.labels) and row.model_id == archive.model_id
+    assert rows["2611.00003"].text_source == "title_only"
+
+
+def test_unchanged_papers_are_skipped_unless_reclassify(spark, tiny_zip: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    archive = ModelArchive.open(tiny_zip)
+    engine = OnnxEngine(tiny_zip, archive.sha256, threads_per_task=1)
+    frame = spark.read.parquet(records(tmp_path))
+    known = [(r.arxiv_id, r.text_sha256) for r in frame.select("arxiv_id", "text_sha256").collect()][:2]
+    skipped = classify_records(spark, frame, engine, archive, str(tmp_path / "a"), "2026-11-21T06:00:00", known=known)
+    assert (skipped.skipped_unchanged, skipped.classified) == (2, 2)
+    again = classify_records(spark, frame, engine, archive, str(tmp_path / "b"), "2026-11-21T06:00:00", known=known, reclassify=True)
+    assert (again.skipped_unchanged, again.classified) == (0, 4)
+
+
+def test_auto_falls_back_to_onnx_and_says_why(spark, tiny_zip: Path) -> None:  # type: ignore[no-untyped-def]
+    archive = ModelArchive.open(tiny_zip)
+    engine, reason = choose_engine(spark, "auto", archive, tiny_zip, None)
+    assert engine.name == "onnx" and "not on the classpath" in reason
+    with pytest.raises(RuntimeError, match="engine=sparknlp requested but unavailable"):
+        choose_engine(spark, "sparknlp", archive, tiny_zip, None)
+
+
+def test_flattening_a_spark_nlp_class_column(spark) -> None:  # type: ignore[no-untyped-def]
+    """The sparknlp engine's output (a `class` column as Spark NLP writes it) flattens the same way."""
+    from pyspark.sql.types import StringType, StructField, StructType
+
+    schema = StructType([StructField("arxiv_id", StringType()), StructField("text_sha256", StringType()),
+                         StructField("class", CLASS_COLUMN_TYPE)])
+    sigmoid_row = [("category", 0, 9, "a", {"sentence": "0", "a": "0.9", "b": "0.95"}, []),
+                   ("category", 0, 9, "b", {"sentence": "0", "a": "0.9", "b": "0.95"}, [])]
+    frame = spark.createDataFrame([("1", "h", [("category", 0, 9, "b", {"sentence": "0", "a": "0.25", "b": "0.75"}, [])]),
+                                   ("2", "h", []), ("3", "h", sigmoid_row)], schema)
+    rows = {r.arxiv_id: r for r in flatten_class_column(frame, "m@sha256:x", "2026-11-21T00:00:00").collect()}
+    assert (rows["1"].label, rows["1"].score, rows["1"].scores) == ("b", 0.75, {"a": 0.25, "b": 0.75})
+    assert rows["2"].label is None and rows["2"].scores is None
+    assert rows["3"].label == "b"  # multi-label: the top-scoring annotation
