@@ -134,15 +134,17 @@ class OaiClient:
         with self._lock:
             for attempt in range(self.retry.max_retries + 1):
                 self._wait_turn(wait_extra)
-                self._last_request = self._clock()
                 self.requests_made += 1
                 try:
                     response = self._session.get(self.endpoint, params=params, timeout=self.timeout)
                 except (requests.Timeout, requests.ConnectionError) as exc:
+                    self._last_request = self._clock()
                     last_problem = f"{type(exc).__name__}: {exc}"
                     wait_extra = self._backoff(attempt)
                     log.warning("OAI request failed (%s), attempt %d, retrying in %.0f s: %s", last_problem, attempt + 1, wait_extra, url)
                     continue
+                # Spacing counts from the end of the previous exchange: the server never sees two closer than the delay.
+                self._last_request = self._clock()
                 if response.status_code == 200:
                     return response.content
                 last_problem = f"HTTP {response.status_code}"
