@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -67,10 +70,25 @@ class _DuckDbConnection:
         self.connection.close()
 
 
+_FILE_LOCKS: dict[str, threading.Lock] = {}
+_FILE_LOCKS_GUARD = threading.Lock()
+
+
+def _file_lock(path: Path) -> threading.Lock:
+    with _FILE_LOCKS_GUARD:
+        return _FILE_LOCKS.setdefault(str(path.resolve()), threading.Lock())
+
+
 class DuckDbWarehouse(Warehouse):
-    """A DuckDB file. DuckDB allows one writing process per file: opening waits for the lock."""
+    """A DuckDB file. One writer at a time: threads queue on a lock, processes on DuckDB's file lock."""
 
     dialect = "duckdb"
+
+    @contextmanager
+    def transaction(self) -> Iterator[Any]:
+        """As :meth:`Warehouse.transaction`, serialized per file (DuckDB aborts conflicting concurrent writers)."""
+        with _file_lock(self.path), super().transaction() as cursor:
+            yield cursor
 
     def __init__(self, path: Path, lock_timeout_seconds: float = 600.0) -> None:
         self.path = path

@@ -1,0 +1,191 @@
+"""The warehouse on DuckDB and a real PostgreSQL: idempotent loads, model history, atomicity, concurrency."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pyarrow as pa
+import pytest
+
+from arxiv_labeler.harvest.models import PaperRecord, records_table
+from arxiv_labeler.warehouse import ModelInfo, RunRecord, Warehouse, open_warehouse
+from arxiv_labeler.warehouse.report import build_report, render
+
+DAY1, DAY2 = dt.date(2026, 11, 19), dt.date(2026, 11, 20)
+MODEL_A = ModelInfo("a@sha256:aaa", "a", "aaa", ["cs", "math", "physics"])
+MODEL_B = ModelInfo("b@sha256:bbb", "b", "bbb", ["cs", "math", "physics", "stat"])
+
+
+@pytest.fixture(params=["duckdb", "postgres"])
+def warehouse(request: pytest.FixtureRequest, tmp_path: Path) -> Warehouse:
+    url = f"duckdb://{tmp_path / 'w.duckdb'}" if request.param == "duckdb" else request.getfixturevalue("postgres_dsn")
+    store = open_warehouse(url)
+    assert store.migrate() == [1]
+    assert store.migrate() == []  # recorded: applied once
+    return store
+
+
+def papers(day: dt.date, ids: list[str], title_suffix: str = "", deleted: list[str] | None = None) -> pa.Table:
+    records = [PaperRecord(i, day, 1, day, day, f"Title {i}{title_suffix}", f"Abstract of {i}.", ["A. B."], ["cs.LG"]) for i in ids]
+    records += [PaperRecord(i, day, deleted=True) for i in deleted or []]
+    return records_table(records, day, day, day)
+
+
+def labels(table: pa.Table, model: ModelInfo, label: str = "cs") -> pa.Table:
+    rows = [
+        {"arxiv_id": r["arxiv_id"], "model_id": model.model_id, "label": label, "score": 0.75,
+         "scores": [(name, 0.75 if name == label else 0.25 / (len(model.labels) - 1)) for name in model.labels],
+         "text_sha256": r["text_sha256"], "text_source": r["text_source"], "labeled_at": dt.datetime(2026, 11, 21, 6, 0)}
+        for r in table.to_pylist() if not r["deleted"]
+    ]
+    schema = pa.schema([("arxiv_id", pa.string()), ("model_id", pa.string()), ("label", pa.string()), ("score", pa.float32()),
+                        ("scores", pa.map_(pa.string(), pa.float32())), ("text_sha256", pa.string()), ("text_source", pa.string()),
+                        ("labeled_at", pa.timestamp("us"))])
+    return pa.Table.from_pylist(rows, schema=schema)
+
+
+def run(run_id: str, day: dt.date, model: ModelInfo) -> RunRecord:
+    return RunRecord(run_id, "scheduled", day, day, model.model_id, "onnx", harvested=3, classified=3)
+
+
+def snapshot(store: Warehouse) -> tuple[list[tuple], list[tuple]]:
+    _, paper_rows = store.query("SELECT * FROM arxiv_papers ORDER BY arxiv_id")
+    _, label_rows = store.query("SELECT arxiv_id, model_id, label, score, text_sha256, labeled_at, run_id FROM arxiv_paper_labels ORDER BY 1, 2")
+    return paper_rows, label_rows
+
+
+def test_rerun_of_an_interval_changes_nothing(warehouse: Warehouse) -> None:
+    day1 = papers(DAY1, ["2611.00001", "2611.00002", "0704.0010"])
+    first = warehouse.load(day1, labels(day1, MODEL_A), MODEL_A, run("r1", DAY1, MODEL_A))
+    assert (first.papers_inserted, first.labels_written) == (3, 3)
+    before = snapshot(warehouse)
+    again = warehouse.load(day1, labels(day1, MODEL_A), MODEL_A, run("r1-rerun", DAY1, MODEL_A))
+    assert (again.papers_inserted, again.papers_updated) == (0, 0)
+    assert snapshot(warehouse) == before  # no row changed, not even bookkeeping columns
+    _, runs = warehouse.query("SELECT run_id FROM arxiv_pipeline_runs ORDER BY run_id")
+    assert runs == [("r1",), ("r1-rerun",)]  # the audit keeps both runs
+
+
+def test_changed_paper_is_updated_in_place(warehouse: Warehouse) -> None:
+    day1 = papers(DAY1, ["2611.00001"])
+    warehouse.load(day1, labels(day1, MODEL_A), MODEL_A, run("r1", DAY1, MODEL_A))
+    revised = papers(DAY2, ["2611.00001"], title_suffix=" (v2)")
+    result = warehouse.load(revised, labels(revised, MODEL_A, "math"), MODEL_A, run("r2", DAY2, MODEL_A))
+    assert (result.papers_inserted, result.papers_updated) == (0, 1)
+    _, rows = warehouse.query("SELECT p.title, l.label, l.run_id FROM arxiv_papers p JOIN arxiv_paper_labels l USING (arxiv_id)")
+    assert rows == [("Title 2611.00001 (v2)", "math", "r2")]
+
+
+def test_model_change_adds_a_label_row_and_the_view_moves(warehouse: Warehouse) -> None:
+    day1 = papers(DAY1, ["2611.00001", "2611.00002"])
+    warehouse.load(day1, labels(day1, MODEL_A, "cs"), MODEL_A, run("r1", DAY1, MODEL_A))
+    time.sleep(0.01)
+    warehouse.load(day1, labels(day1, MODEL_B, "stat"), MODEL_B, run("r2", DAY1, MODEL_B))
+    _, count = warehouse.query("SELECT count(*) FROM arxiv_paper_labels")
+    assert count == [(4,)]  # one row per paper per model
+    _, current = warehouse.query("SELECT arxiv_id, model_id, label FROM arxiv_current_labels ORDER BY arxiv_id")
+    assert current == [("2611.00001", MODEL_B.model_id, "stat"), ("2611.00002", MODEL_B.model_id, "stat")]
+    _, scores = warehouse.query("SELECT scores FROM arxiv_paper_labels WHERE model_id = ?", (MODEL_B.model_id,))
+    loaded = scores[0][0] if isinstance(scores[0][0], dict) else json.loads(scores[0][0])
+    assert set(loaded) == {"cs", "math", "physics", "stat"}
+
+
+def test_deletion_marks_withdrawn_and_keeps_labels(warehouse: Warehouse) -> None:
+    day1 = papers(DAY1, ["2611.00001", "2611.00002"])
+    warehouse.load(day1, labels(day1, MODEL_A), MODEL_A, run("r1", DAY1, MODEL_A))
+    day2 = papers(DAY2, [], deleted=["2611.00002"])
+    result = warehouse.load(day2, None, MODEL_A, run("r2", DAY2, MODEL_A))
+    assert result.papers_withdrawn == 1
+    _, rows = warehouse.query("SELECT arxiv_id, withdrawn FROM arxiv_papers ORDER BY arxiv_id")
+    assert rows == [("2611.00001", False), ("2611.00002", True)]
+    _, kept = warehouse.query("SELECT count(*) FROM arxiv_paper_labels WHERE arxiv_id = '2611.00002'")
+    assert kept == [(1,)]
+
+
+def test_failure_mid_transaction_leaves_the_previous_state(warehouse: Warehouse, monkeypatch: pytest.MonkeyPatch) -> None:
+    day1 = papers(DAY1, ["2611.00001"])
+    warehouse.load(day1, labels(day1, MODEL_A), MODEL_A, run("r1", DAY1, MODEL_A))
+    before = snapshot(warehouse)
+    day2 = papers(DAY2, ["2611.00001", "2611.00003"], title_suffix=" new")
+
+    def explode(self: Warehouse, cursor: object, record: RunRecord) -> None:
+        raise ConnectionError("connection lost while recording the run")
+
+    monkeypatch.setattr(type(warehouse), "_record_run", explode)
+    with pytest.raises(ConnectionError):
+        warehouse.load(day2, labels(day2, MODEL_A, "math"), MODEL_A, run("r2", DAY2, MODEL_A))
+    assert snapshot(warehouse) == before
+
+
+def test_concurrent_writers_for_different_intervals(warehouse: Warehouse) -> None:
+    errors: list[BaseException] = []
+
+    def load(day: dt.date, prefix: str) -> None:
+        try:
+            table = papers(day, [f"{prefix}.{i:05d}" for i in range(50)])
+            warehouse.load(table, labels(table, MODEL_A), MODEL_A, run(f"run-{prefix}", day, MODEL_A))
+        except BaseException as exc:  # collected and asserted below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=load, args=(DAY1 + dt.timedelta(days=i), f"26{i:02d}")) for i in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    _, count = warehouse.query("SELECT count(*) FROM arxiv_papers")
+    assert count == [(200,)]
+
+
+def test_report_per_day_and_group(warehouse: Warehouse) -> None:
+    day1 = papers(DAY1, ["2611.00001", "2611.00002"])
+    warehouse.load(day1, labels(day1, MODEL_A), MODEL_A, run("r1", DAY1, MODEL_A))
+    report = build_report(warehouse, DAY1, DAY1)
+    assert report.rows == [{"day": DAY1, "paper_group": "cs", "label": "cs", "papers": 2}]
+    assert "models:" in render(report) and "day,paper_group,label,papers" in render(report, "csv")
+    assert json.loads(render(report, "json"))["models"][0]["labeled_papers"] == 2
+
+
+WRITER = r"""
+import sys, time, datetime as dt
+sys.path[:0] = {paths!r}
+from tests.warehouse.test_warehouse import papers, labels, run, MODEL_A, DAY2
+from arxiv_labeler.warehouse import open_warehouse
+import arxiv_labeler.warehouse.store as store
+store_cls = type(open_warehouse({url!r}))
+original = store_cls._stage
+def slow_stage(self, cursor, table, columns, rows):
+    original(self, cursor, table, columns, rows)
+    if table == "stage_labels":
+        print("IN_TRANSACTION", flush=True)
+        time.sleep(60)
+store_cls._stage = slow_stage
+table = papers(DAY2, ["2611.00001", "2611.00009"], title_suffix=" changed")
+open_warehouse({url!r}).load(table, labels(table, MODEL_A, "math"), MODEL_A, run("killed", DAY2, MODEL_A))
+"""
+
+
+def test_killed_writer_loses_nothing(warehouse: Warehouse, tmp_path: Path) -> None:
+    """SIGKILL the writing process mid-transaction: the previous state is intact and the next load works."""
+    day1 = papers(DAY1, ["2611.00001"])
+    warehouse.load(day1, labels(day1, MODEL_A), MODEL_A, run("r1", DAY1, MODEL_A))
+    before = snapshot(warehouse)
+    url = f"duckdb://{warehouse.path}" if warehouse.dialect == "duckdb" else warehouse.dsn  # type: ignore[attr-defined]
+    root = str(Path(__file__).resolve().parents[2])
+    script = WRITER.format(paths=[f"{root}/plugins", root], url=url)
+    writer = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True, cwd=root, env=dict(os.environ))
+    assert writer.stdout is not None
+    assert writer.stdout.readline().strip() == "IN_TRANSACTION"
+    writer.send_signal(signal.SIGKILL)
+    writer.wait(timeout=30)
+    assert snapshot(warehouse) == before
+    day2 = papers(DAY2, ["2611.00002"])
+    assert warehouse.load(day2, labels(day2, MODEL_A), MODEL_A, run("r2", DAY2, MODEL_A)).papers_inserted == 1
