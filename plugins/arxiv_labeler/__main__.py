@@ -4,4 +4,5 @@ import sys
 
 from arxiv_labeler.cli import main
 
-sys.exit(main())
+if __name__ == "__main__":  # Airflow's plugin loader imports every file under plugins/: do nothing then
+    sys.exit(main())

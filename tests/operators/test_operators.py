@@ -1,0 +1,73 @@
+"""Operators are wiring: template fields, and each execute makes the calls it should (hooks patched)."""
+
+from __future__ import annotations
+
+import inspect
+from typing import Any
+from unittest import mock
+
+import pytest
+
+from arxiv_labeler.operators import (
+    ClassifyPapersOperator,
+    FetchModelOperator,
+    HarvestArxivOperator,
+    LoadWarehouseOperator,
+    ResolveRunOperator,
+)
+from arxiv_labeler.run_config import RunConfig
+
+CONFIG = RunConfig(__import__("datetime").date(2026, 11, 20), __import__("datetime").date(2026, 11, 20),
+                   "s3://b/m.zip").to_xcom()
+
+
+@pytest.mark.parametrize("operator", [FetchModelOperator, HarvestArxivOperator, ClassifyPapersOperator, LoadWarehouseOperator])
+def test_template_fields_are_constructor_arguments_stored_unchanged(operator: type) -> None:
+    signature = inspect.signature(operator.__init__)
+    for name in operator.template_fields:
+        assert name in signature.parameters, f"{operator.__name__}.{name} is templated but not an argument"
+    kwargs = {name: f"{{{{ {name} }}}}" for name in operator.template_fields}
+    required = {n: "x" for n, p in signature.parameters.items() if p.default is inspect.Parameter.empty and n not in kwargs
+                and p.kind is p.KEYWORD_ONLY}
+    task = operator(task_id="t", **kwargs, **required)
+    for name in operator.template_fields:
+        assert getattr(task, name) == kwargs[name]
+
+
+def test_resolve_run_fails_without_retry_on_bad_params() -> None:
+    from airflow.sdk.exceptions import AirflowFailException
+
+    context: dict[str, Any] = {"params": {"model_uri": "s3://b/m.zip"}, "run_id": "manual__x"}
+    with pytest.raises(AirflowFailException, match="no data interval and no dates"):
+        ResolveRunOperator(task_id="r").execute(context)
+
+
+def test_fetch_model_wires_hook_and_fetcher(tmp_path: Any) -> None:
+    fetched = mock.Mock()
+    fetched.summary.return_value = {"model_id": "m@sha256:x"}
+    fetched.archive.return_value.labels = ["a"]
+    with mock.patch("arxiv_labeler.operators.fetch_model.ModelStoreHook") as hook, \
+         mock.patch("arxiv_labeler.operators.fetch_model.ModelFetcher") as fetcher:
+        fetcher.return_value.fetch.return_value = fetched
+        result = FetchModelOperator(task_id="f", run_config=CONFIG, cache_dir=str(tmp_path), aws_conn_id="c").execute({})
+    hook.assert_called_once_with("c")
+    fetcher.return_value.fetch.assert_called_once_with("s3://b/m.zip")
+    assert result["model_id"] == "m@sha256:x" and result["labels"] == ["a"]
+
+
+def test_harvest_wires_hook_and_harvester(tmp_path: Any) -> None:
+    with mock.patch("arxiv_labeler.operators.harvest.OaiHook") as hook, \
+         mock.patch("arxiv_labeler.operators.harvest.Harvester") as harvester:
+        harvester.return_value.harvest.return_value.summary.return_value = {"records": 3}
+        result = HarvestArxivOperator(task_id="h", run_config=CONFIG, landing_dir=str(tmp_path), http_conn_id="oai").execute({})
+    hook.assert_called_once_with("oai")
+    harvester.return_value.harvest.assert_called_once()
+    hook.return_value.get_client.return_value.close.assert_called_once()
+    assert result["records"] == 3
+
+
+def test_classify_on_kill_stops_spark() -> None:
+    task = ClassifyPapersOperator(task_id="c", run_config=CONFIG, model={}, harvest={}, output_dir="/tmp")
+    task._spark = mock.Mock()
+    task.on_kill()
+    task._spark.stop.assert_called_once()

@@ -1,0 +1,54 @@
+"""Run configuration: intervals from the data interval or params, and clear rejections."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from arxiv_labeler.run_config import RunConfig, RunConfigError, resolve_run_config
+
+URI = "s3://auxdata.johnsnowlabs.com/public/models/arxiv_classifier_en_5.5.1_3.0_1744125685973.zip"
+BASE = {"model_uri": URI, "engine": "auto", "sets": [], "reclassify": False}
+UTC = dt.UTC
+
+
+def test_scheduled_run_covers_the_previous_utc_day() -> None:
+    config = resolve_run_config(BASE, dt.datetime(2026, 11, 20, 6, tzinfo=UTC), dt.datetime(2026, 11, 21, 6, tzinfo=UTC))
+    assert (config.start, config.end, config.source) == (dt.date(2026, 11, 20), dt.date(2026, 11, 20), "data_interval")
+
+
+def test_midnight_aligned_interval_is_one_day_too() -> None:
+    config = resolve_run_config(BASE, dt.datetime(2026, 11, 20, tzinfo=UTC), dt.datetime(2026, 11, 21, tzinfo=UTC))
+    assert (config.start, config.end) == (dt.date(2026, 11, 20),) * 2
+
+
+def test_params_win_over_the_interval() -> None:
+    params = BASE | {"from_date": "2026-11-01", "until_date": "2026-11-03", "sets": "cs, math:math:NA"}
+    config = resolve_run_config(params, dt.datetime(2026, 11, 20, 6, tzinfo=UTC), dt.datetime(2026, 11, 21, 6, tzinfo=UTC))
+    assert (config.start, config.end, config.sets, config.source) == (dt.date(2026, 11, 1), dt.date(2026, 11, 3), ["cs", "math:math:NA"], "params")
+    assert RunConfig.from_xcom(config.to_xcom()) == config
+
+
+def test_manual_run_without_interval_or_dates_says_what_to_set() -> None:
+    with pytest.raises(RunConfigError, match=r"no data interval and no dates: trigger it with params from_date"):
+        resolve_run_config(BASE, None, None)
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ({"from_date": "2026-11-05", "until_date": "2026-11-01"}, "until_date 2026-11-01 is before from_date 2026-11-05"),
+        ({"from_date": "20/11/2026"}, "from_date must be a date YYYY-MM-DD, got '20/11/2026'"),
+        ({"from_date": "2026-02-30"}, "not a real date"),
+        ({"until_date": "2026-11-01"}, "until_date is set but from_date is not"),
+        ({"from_date": "2026-11-01", "sets": ["compsci"]}, "unknown arXiv set 'compsci'"),
+        ({"from_date": "2026-11-01", "model_uri": "https://example.com/m.zip"}, "model URI must look like s3://bucket/path/model.zip"),
+        ({"from_date": "2026-11-01", "engine": "tensorflow"}, "engine must be one of auto, onnx, sparknlp"),
+        ({"from_date": "2026-11-01", "from_dat": "x"}, r"unknown params \['from_dat'\]"),
+        ({"from_date": "2099-01-01"}, "is in the future"),
+    ],
+)
+def test_bad_params_are_rejected_with_the_reason(params: dict, message: str) -> None:
+    with pytest.raises(RunConfigError, match=message):
+        resolve_run_config(BASE | params, None, None)
