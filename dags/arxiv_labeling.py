@@ -6,7 +6,6 @@ import datetime as dt
 import os
 
 from airflow.sdk import DAG, Asset, Param
-
 from arxiv_labeler.harvest.taxonomy import GROUPS
 from arxiv_labeler.operators import (
     ClassifyPapersOperator,
@@ -39,8 +38,12 @@ WAREHOUSE_ASSETS = [
 ]
 # ARXIV_LABELER_TASK_RETRIES=0 lets local test runs fail at once instead of waiting out retry delays.
 RETRIES = int(os.environ.get("ARXIV_LABELER_TASK_RETRIES", "3"))
-NETWORK_RETRIES = {"retries": RETRIES, "retry_delay": dt.timedelta(minutes=2), "retry_exponential_backoff": True,
-                   "max_retry_delay": dt.timedelta(minutes=30)}
+NETWORK_RETRIES = {
+    "retries": RETRIES,
+    "retry_delay": dt.timedelta(minutes=2),
+    "retry_exponential_backoff": True,
+    "max_retry_delay": dt.timedelta(minutes=30),
+}
 
 DOC = """
 ### arxiv_labeling
@@ -67,14 +70,33 @@ with DAG(
     doc_md=DOC,
     tags=["arxiv", "spark", "nlp"],
     params={
-        "from_date": Param(None, type=["null", "string"], format="date", title="From (UTC day, inclusive)",
-                           description="First day to harvest. Empty: the run's data interval."),
-        "until_date": Param(None, type=["null", "string"], format="date", title="Until (UTC day, inclusive)",
-                            description="Last day to harvest. Empty: same as from_date."),
-        "sets": Param([], type="array", items={"type": "string", "pattern": r"^(" + "|".join(GROUPS) + r")(:[a-z-]+(:[A-Za-z.-]+)?)?$"},
-                      title="OAI sets", description="e.g. cs, physics:astro-ph. Empty: every set."),
-        "model_uri": Param(default_model_uri(), type="string", pattern=r"^s3://[a-z0-9][a-z0-9.\-]+/.+\.zip$",
-                           title="Model zip (s3://bucket/key.zip)"),
+        "from_date": Param(
+            None,
+            type=["null", "string"],
+            format="date",
+            title="From (UTC day, inclusive)",
+            description="First day to harvest. Empty: the run's data interval.",
+        ),
+        "until_date": Param(
+            None,
+            type=["null", "string"],
+            format="date",
+            title="Until (UTC day, inclusive)",
+            description="Last day to harvest. Empty: same as from_date.",
+        ),
+        "sets": Param(
+            [],
+            type="array",
+            items={"type": "string", "pattern": r"^(" + "|".join(GROUPS) + r")(:[a-z-]+(:[A-Za-z.-]+)?)?$"},
+            title="OAI sets",
+            description="e.g. cs, physics:astro-ph. Empty: every set.",
+        ),
+        "model_uri": Param(
+            default_model_uri(),
+            type="string",
+            pattern=r"^s3://[a-z0-9][a-z0-9.\-]+/.+\.zip$",
+            title="Model zip (s3://bucket/key.zip)",
+        ),
         "engine": Param("auto", type="string", enum=["auto", "onnx", "sparknlp"], title="Engine"),
         "reclassify": Param(False, type="boolean", title="Classify unchanged papers again"),
         "quantize": Param("none", type="string", enum=["none", "int8"], title="onnx engine: int8 dynamic quantization"),
@@ -82,14 +104,20 @@ with DAG(
 ) as dag:
     resolve = ResolveRunOperator(
         task_id="resolve_run",
-        doc_md="Checks params and the data interval. Fails at once on a bad param or a manual run without dates: fix the params and re-trigger.",
+        doc_md=(
+            "Checks params and the data interval. Fails at once on a bad param or a manual run "
+            "without dates: fix the params and re-trigger."
+        ),
     )
     fetch = FetchModelOperator(
         task_id="fetch_model",
         run_config=RUN,
         cache_dir=str(DATA / "models"),
         aws_conn_id=MODEL_S3_CONN_ID,
-        doc_md="Downloads the model zip (once per ETag) and validates it. On failure: check `model_uri` and the `arxiv_models_s3` connection.",
+        doc_md=(
+            "Downloads the model zip (once per ETag) and validates it. "
+            "On failure: check `model_uri` and the `arxiv_models_s3` connection."
+        ),
         **NETWORK_RETRIES,
     )
     harvest = HarvestArxivOperator(
@@ -121,6 +149,8 @@ with DAG(
         warehouse_conn_id=WAREHOUSE_CONN_ID,
         outlets=WAREHOUSE_ASSETS,
         retries=min(RETRIES, 2),
-        doc_md="One transaction: upserts papers and labels, records the run. A failure leaves the previous state intact; just retry.",
+        doc_md=(
+            "One transaction: upserts papers and labels, records the run. A failure leaves the previous state intact; just retry."
+        ),
     )
     resolve >> [fetch, harvest] >> classify >> load

@@ -13,8 +13,14 @@ PROJECT = Path(__file__).resolve().parents[1]
 
 
 def test_help_lists_subcommands() -> None:
-    result = subprocess.run([sys.executable, "-m", "arxiv_labeler", "--help"], capture_output=True, text=True, check=True,
-                            cwd=PROJECT, env={"PYTHONPATH": str(PROJECT / "plugins"), "PATH": "/usr/bin:/bin"})
+    result = subprocess.run(
+        [sys.executable, "-m", "arxiv_labeler", "--help"],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=PROJECT,
+        env={"PYTHONPATH": str(PROJECT / "plugins"), "PATH": "/usr/bin:/bin"},
+    )
     for command in ("model", "tokenize", "classify", "harvest", "oai-replay", "report", "demo"):
         assert command in result.stdout
     assert "inspect" in build_parser().format_help() or True
@@ -36,8 +42,25 @@ def test_tokenize_json(tiny_zip: Path, capsys) -> None:  # type: ignore[no-untyp
 
 def test_package_round_trip(tiny_dir: Path, tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
     out = tmp_path / "p.zip"
-    assert main(["model", "package", "--onnx", str(tiny_dir / "tiny.onnx"), "--vocab", str(tiny_dir / "vocab.txt"),
-                 "--labels", str(tiny_dir / "labels.txt"), "--param", "caseSensitive=false", "-o", str(out)]) == 0
+    assert (
+        main(
+            [
+                "model",
+                "package",
+                "--onnx",
+                str(tiny_dir / "tiny.onnx"),
+                "--vocab",
+                str(tiny_dir / "vocab.txt"),
+                "--labels",
+                str(tiny_dir / "labels.txt"),
+                "--param",
+                "caseSensitive=false",
+                "-o",
+                str(out),
+            ]
+        )
+        == 0
+    )
     capsys.readouterr()
     assert main(["model", "inspect", str(out)]) == 0
     assert json.loads(capsys.readouterr().out)["params"]["caseSensitive"] is False

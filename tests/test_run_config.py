@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-
 from arxiv_labeler.run_config import RunConfig, RunConfigError, resolve_run_config
 
 URI = "s3://auxdata.johnsnowlabs.com/public/models/arxiv_classifier_en_5.5.1_3.0_1744125685973.zip"
@@ -26,7 +25,12 @@ def test_midnight_aligned_interval_is_one_day_too() -> None:
 def test_params_win_over_the_interval() -> None:
     params = BASE | {"from_date": "2026-11-01", "until_date": "2026-11-03", "sets": "cs, math:math:NA"}
     config = resolve_run_config(params, dt.datetime(2026, 11, 20, 6, tzinfo=UTC), dt.datetime(2026, 11, 21, 6, tzinfo=UTC))
-    assert (config.start, config.end, config.sets, config.source) == (dt.date(2026, 11, 1), dt.date(2026, 11, 3), ["cs", "math:math:NA"], "params")
+    assert (config.start, config.end, config.sets, config.source) == (
+        dt.date(2026, 11, 1),
+        dt.date(2026, 11, 3),
+        ["cs", "math:math:NA"],
+        "params",
+    )
     assert RunConfig.from_xcom(config.to_xcom()) == config
 
 
@@ -43,7 +47,10 @@ def test_manual_run_without_interval_or_dates_says_what_to_set() -> None:
         ({"from_date": "2026-02-30"}, "not a real date"),
         ({"until_date": "2026-11-01"}, "until_date is set but from_date is not"),
         ({"from_date": "2026-11-01", "sets": ["compsci"]}, "unknown arXiv set 'compsci'"),
-        ({"from_date": "2026-11-01", "model_uri": "https://example.com/m.zip"}, "model URI must look like s3://bucket/path/model.zip"),
+        (
+            {"from_date": "2026-11-01", "model_uri": "https://example.com/m.zip"},
+            "model URI must look like s3://bucket/path/model.zip",
+        ),
         ({"from_date": "2026-11-01", "engine": "tensorflow"}, "engine must be one of auto, onnx, sparknlp"),
         ({"from_date": "2026-11-01", "from_dat": "x"}, r"unknown params \['from_dat'\]"),
         ({"from_date": "2099-01-01"}, "is in the future"),

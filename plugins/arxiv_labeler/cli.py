@@ -117,7 +117,9 @@ def cmd_harvest(args: argparse.Namespace) -> int:
     from arxiv_labeler.harvest.client import ARXIV_OAI_ENDPOINT, MIN_DELAY_SECONDS, OaiClient
     from arxiv_labeler.harvest.harvester import DayResult, Harvester
 
-    client = OaiClient(args.endpoint or ARXIV_OAI_ENDPOINT, delay_seconds=args.delay if args.delay is not None else MIN_DELAY_SECONDS)
+    client = OaiClient(
+        args.endpoint or ARXIV_OAI_ENDPOINT, delay_seconds=args.delay if args.delay is not None else MIN_DELAY_SECONDS
+    )
     with tqdm(unit=" pages", desc="harvest", disable=args.quiet) as bar:
 
         def progress(day: DayResult) -> None:

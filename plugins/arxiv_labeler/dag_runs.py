@@ -46,7 +46,9 @@ def _airflow(
     if log_file is not None:
         # Streamed to a file so a long or stuck run can be followed while it runs.
         with log_file.open("a") as handle:
-            returncode = subprocess.run(command, env=dict(env), stdout=handle, stderr=subprocess.STDOUT, timeout=timeout, check=False).returncode
+            returncode = subprocess.run(
+                command, env=dict(env), stdout=handle, stderr=subprocess.STDOUT, timeout=timeout, check=False
+            ).returncode
         text = log_file.read_text()
         return subprocess.CompletedProcess(command, returncode, text, "")
     result = subprocess.run(command, env=dict(env), capture_output=True, text=True, timeout=timeout, check=False)

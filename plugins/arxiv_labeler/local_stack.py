@@ -19,7 +19,14 @@ MODEL_BUCKET = "arxiv-models"
 class LocalStack:
     """Start with ``with LocalStack(model_zip, replay_data) as stack:``; stops what it started."""
 
-    def __init__(self, model_zip: Path, replay_data: Path, page_size: int = 100, oai_delay_seconds: float = 0.2, faults: Faults | None = None) -> None:
+    def __init__(
+        self,
+        model_zip: Path,
+        replay_data: Path,
+        page_size: int = 100,
+        oai_delay_seconds: float = 0.2,
+        faults: Faults | None = None,
+    ) -> None:
         self.model_zip = model_zip
         self.replay_data = replay_data
         self.page_size = page_size
@@ -30,11 +37,13 @@ class LocalStack:
 
     @property
     def s3_endpoint(self) -> str:
+        """The moto server's URL."""
         host, port = self.moto.get_host_and_port()
         return f"http://{host}:{port}"
 
     @property
     def model_uri(self) -> str:
+        """The uploaded model's s3:// URI."""
         return f"s3://{MODEL_BUCKET}/{self.model_zip.name}"
 
     def __enter__(self) -> LocalStack:
@@ -43,14 +52,21 @@ class LocalStack:
         self.moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
         self.moto.start()
         self.upload_model(self.model_zip)
-        self.oai = OaiReplayServer(ReplayArchive.from_file(self.replay_data), page_size=self.page_size, faults=self.faults).start()
+        self.oai = OaiReplayServer(
+            ReplayArchive.from_file(self.replay_data), page_size=self.page_size, faults=self.faults
+        ).start()
         return self
 
     def s3_client(self) -> Any:
+        """A boto3 client for the local S3 server."""
         import boto3
 
         return boto3.client(
-            "s3", endpoint_url=self.s3_endpoint, aws_access_key_id="testing", aws_secret_access_key="testing", region_name="us-east-1"
+            "s3",
+            endpoint_url=self.s3_endpoint,
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",  # noqa: S106 - moto accepts any key
+            region_name="us-east-1",
         )
 
     def upload_model(self, path: Path) -> str:
@@ -66,11 +82,19 @@ class LocalStack:
         assert self.oai is not None
         return {
             "AIRFLOW_CONN_ARXIV_MODELS_S3": json.dumps(
-                {"conn_type": "aws", "login": "testing", "password": "testing",
-                 "extra": {"endpoint_url": self.s3_endpoint, "region_name": "us-east-1"}}
+                {
+                    "conn_type": "aws",
+                    "login": "testing",
+                    "password": "testing",
+                    "extra": {"endpoint_url": self.s3_endpoint, "region_name": "us-east-1"},
+                }
             ),
             "AIRFLOW_CONN_ARXIV_OAI": json.dumps(
-                {"conn_type": "http", "host": self.oai.url, "extra": {"delay_seconds": self.oai_delay_seconds, "backoff_seconds": 0.5}}
+                {
+                    "conn_type": "http",
+                    "host": self.oai.url,
+                    "extra": {"delay_seconds": self.oai_delay_seconds, "backoff_seconds": 0.5},
+                }
             ),
             "ARXIV_LABELER_MODEL_URI": self.model_uri,
             "ARXIV_LABELER_DATA_DIR": str(data_dir),

@@ -34,10 +34,12 @@ class RunConfig:
     source: str = "data_interval"
 
     def to_xcom(self) -> dict[str, Any]:
+        """JSON-able form (dates as ISO strings)."""
         return asdict(self) | {"start": self.start.isoformat(), "end": self.end.isoformat()}
 
     @classmethod
     def from_xcom(cls, data: Mapping[str, Any]) -> RunConfig:
+        """Inverse of :meth:`to_xcom`."""
         return cls(**{**data, "start": dt.date.fromisoformat(data["start"]), "end": dt.date.fromisoformat(data["end"])})
 
 
@@ -84,7 +86,7 @@ def resolve_run_config(
         if data_interval_start is None or data_interval_end is None:
             raise RunConfigError(
                 "this run has no data interval and no dates: trigger it with params from_date "
-                "(and optionally until_date), e.g. {\"from_date\": \"2026-11-20\", \"until_date\": \"2026-11-20\"}"
+                '(and optionally until_date), e.g. {"from_date": "2026-11-20", "until_date": "2026-11-20"}'
             )
         # The run covers each UTC day D whose end (D+1 00:00) falls in (start, end].
         start = data_interval_start.astimezone(dt.UTC).date()

@@ -35,10 +35,12 @@ def data_dir() -> Path:
 
 
 def default_model_uri() -> str:
+    """The model zip the DAG uses by default (``ARXIV_LABELER_MODEL_URI`` or the published one)."""
     return os.environ.get(ENV_MODEL_URI, PUBLISHED_MODEL_URI)
 
 
 def default_warehouse_url() -> str:
+    """The warehouse URL when no connection is set (``ARXIV_LABELER_WAREHOUSE_URL`` or DuckDB)."""
     return os.environ.get(ENV_WAREHOUSE_URL, f"duckdb://{data_dir() / 'warehouse.duckdb'}")
 
 

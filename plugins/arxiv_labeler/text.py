@@ -15,9 +15,7 @@ def clean_text(value: str | None) -> str:
         return ""
     if any(0xD800 <= ord(ch) <= 0xDFFF for ch in value):
         value = value.encode("utf-16", "surrogatepass").decode("utf-16", "replace").replace("\ufffd", "")
-    cleaned = "".join(
-        " " if unicodedata.category(ch) == "Cc" else ch for ch in value if ch not in ("\ufeff", "\x00")
-    )
+    cleaned = "".join(" " if unicodedata.category(ch) == "Cc" else ch for ch in value if ch not in ("\ufeff", "\x00"))
     return _WHITESPACE.sub(" ", cleaned).strip()
 
 

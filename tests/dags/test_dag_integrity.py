@@ -14,8 +14,14 @@ PROJECT = Path(__file__).resolve().parents[2]
 @pytest.fixture(scope="module")
 def dag(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
     home = tmp_path_factory.mktemp("airflow-home")
-    os.environ.update({"AIRFLOW_HOME": str(home), "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-                       "AIRFLOW__CORE__DAGS_FOLDER": str(PROJECT / "dags"), "AIRFLOW__CORE__UNIT_TEST_MODE": "True"})
+    os.environ.update(
+        {
+            "AIRFLOW_HOME": str(home),
+            "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+            "AIRFLOW__CORE__DAGS_FOLDER": str(PROJECT / "dags"),
+            "AIRFLOW__CORE__UNIT_TEST_MODE": "True",
+        }
+    )
     from airflow.dag_processing.dagbag import DagBag
 
     bag = DagBag(dag_folder=str(PROJECT / "dags"))
@@ -60,5 +66,9 @@ def test_pool_retries_outlets_and_docs(dag) -> None:  # type: ignore[no-untyped-
     assert harvest.pool == "arxiv_oai"
     assert harvest.retries >= 1 and harvest.retry_exponential_backoff
     assert dag.get_task("fetch_model").retries >= 1
-    assert {a.name for a in dag.get_task("load_warehouse").outlets} == {"arxiv_papers", "arxiv_paper_labels", "arxiv_pipeline_runs"}
+    assert {a.name for a in dag.get_task("load_warehouse").outlets} == {
+        "arxiv_papers",
+        "arxiv_paper_labels",
+        "arxiv_pipeline_runs",
+    }
     assert dag.doc_md and all(task.doc_md for task in dag.tasks)

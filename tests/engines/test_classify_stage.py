@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
-
 from arxiv_labeler.engines.classify_stage import choose_engine, classify_records
 from arxiv_labeler.engines.onnx_engine import OnnxEngine
 from arxiv_labeler.engines.schema import CLASS_COLUMN_TYPE, OUTPUT_COLUMNS, flatten_class_column
@@ -35,13 +34,19 @@ def records(tmp_path: Path) -> str:
 def test_output_contract_and_counts(spark, tiny_zip: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     archive = ModelArchive.open(tiny_zip)
     engine = OnnxEngine(tiny_zip, archive.sha256, threads_per_task=1)
-    result = classify_records(spark, spark.read.parquet(records(tmp_path)), engine, archive, str(tmp_path / "out"), "2026-11-21T06:00:00+00:00")
+    result = classify_records(
+        spark, spark.read.parquet(records(tmp_path)), engine, archive, str(tmp_path / "out"), "2026-11-21T06:00:00+00:00"
+    )
     assert (result.papers, result.classified, result.title_only, result.no_text, result.skipped_unchanged) == (5, 4, 1, 1, 0)
     out = spark.read.parquet(str(tmp_path / "out"))
     assert out.columns == OUTPUT_COLUMNS
     # Parquet drops nullability on read; the types are Spark NLP's Annotation struct exactly.
-    assert out.schema["class"].dataType.simpleString() == CLASS_COLUMN_TYPE.simpleString() == (
-        "array<struct<annotatorType:string,begin:int,end:int,result:string,metadata:map<string,string>,embeddings:array<float>>>"
+    assert (
+        out.schema["class"].dataType.simpleString()
+        == CLASS_COLUMN_TYPE.simpleString()
+        == (
+            "array<struct<annotatorType:string,begin:int,end:int,result:string,metadata:map<string,string>,embeddings:array<float>>>"
+        )
     )
     rows = {r.arxiv_id: r for r in out.collect()}
     assert set(rows) == {"2611.00001", "2611.00002", "2611.00003", "0704.0010"}  # id stays a string
@@ -61,7 +66,9 @@ def test_unchanged_papers_are_skipped_unless_reclassify(spark, tiny_zip: Path, t
     known = [(r.arxiv_id, r.text_sha256) for r in frame.select("arxiv_id", "text_sha256").collect()][:2]
     skipped = classify_records(spark, frame, engine, archive, str(tmp_path / "a"), "2026-11-21T06:00:00", known=known)
     assert (skipped.skipped_unchanged, skipped.classified) == (2, 2)
-    again = classify_records(spark, frame, engine, archive, str(tmp_path / "b"), "2026-11-21T06:00:00", known=known, reclassify=True)
+    again = classify_records(
+        spark, frame, engine, archive, str(tmp_path / "b"), "2026-11-21T06:00:00", known=known, reclassify=True
+    )
     assert (again.skipped_unchanged, again.classified) == (0, 4)
 
 
@@ -77,12 +84,21 @@ def test_flattening_a_spark_nlp_class_column(spark) -> None:  # type: ignore[no-
     """The sparknlp engine's output (a `class` column as Spark NLP writes it) flattens the same way."""
     from pyspark.sql.types import StringType, StructField, StructType
 
-    schema = StructType([StructField("arxiv_id", StringType()), StructField("text_sha256", StringType()),
-                         StructField("class", CLASS_COLUMN_TYPE)])
-    sigmoid_row = [("category", 0, 9, "a", {"sentence": "0", "a": "0.9", "b": "0.95"}, []),
-                   ("category", 0, 9, "b", {"sentence": "0", "a": "0.9", "b": "0.95"}, [])]
-    frame = spark.createDataFrame([("1", "h", [("category", 0, 9, "b", {"sentence": "0", "a": "0.25", "b": "0.75"}, [])]),
-                                   ("2", "h", []), ("3", "h", sigmoid_row)], schema)
+    schema = StructType(
+        [StructField("arxiv_id", StringType()), StructField("text_sha256", StringType()), StructField("class", CLASS_COLUMN_TYPE)]
+    )
+    sigmoid_row = [
+        ("category", 0, 9, "a", {"sentence": "0", "a": "0.9", "b": "0.95"}, []),
+        ("category", 0, 9, "b", {"sentence": "0", "a": "0.9", "b": "0.95"}, []),
+    ]
+    frame = spark.createDataFrame(
+        [
+            ("1", "h", [("category", 0, 9, "b", {"sentence": "0", "a": "0.25", "b": "0.75"}, [])]),
+            ("2", "h", []),
+            ("3", "h", sigmoid_row),
+        ],
+        schema,
+    )
     rows = {r.arxiv_id: r for r in flatten_class_column(frame, "m@sha256:x", "2026-11-21T00:00:00").collect()}
     assert (rows["1"].label, rows["1"].score, rows["1"].scores) == ("b", 0.75, {"a": 0.25, "b": 0.75})
     assert rows["2"].label is None and rows["2"].scores is None

@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-
 from arxiv_labeler.engines.onnx_classifier import OnnxSequenceClassifier
 from arxiv_labeler.engines.scoring import softmax
 from arxiv_labeler.model.archive import ModelArchive
+
 from tests.support.tiny_model import LABELS, torch_logits
 
 TEXTS = [

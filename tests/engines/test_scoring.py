@@ -8,7 +8,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from arxiv_labeler.engines.scoring import categories_for, java_float_to_string, sigmoid, softmax
 
 JAVA_SOURCE = Path(__file__).parent / "jvm" / "FloatToString.java"
@@ -47,8 +46,17 @@ def test_ties_keep_the_first_label() -> None:
 
 @pytest.mark.parametrize(
     ("value", "text"),
-    [(0.5, "0.5"), (1.2345e-4, "1.2345E-4"), (0.001, "0.001"), (1e7, "1.0E7"), (123.0, "123.0"), (1.0, "1.0"),
-     (0.0, "0.0"), (3.4028235e38, "3.4028235E38"), (float("nan"), "NaN")],
+    [
+        (0.5, "0.5"),
+        (1.2345e-4, "1.2345E-4"),
+        (0.001, "0.001"),
+        (1e7, "1.0E7"),
+        (123.0, "123.0"),
+        (1.0, "1.0"),
+        (0.0, "0.0"),
+        (3.4028235e38, "3.4028235E38"),
+        (float("nan"), "NaN"),
+    ],
 )
 def test_java_float_to_string_known_values(value: float, text: str) -> None:
     assert java_float_to_string(value) == text

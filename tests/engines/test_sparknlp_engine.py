@@ -6,7 +6,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from arxiv_labeler.engines.spark_session import SPARK_NLP_PACKAGE, SparkSettings
 
 
@@ -29,7 +28,6 @@ def test_pipeline_wiring_uses_document_and_token(monkeypatch: pytest.MonkeyPatch
     """Stage order and input columns, with Spark NLP's Python classes replaced by recorders."""
     import sparknlp.annotator
     import sparknlp.base
-
     from arxiv_labeler.engines import sparknlp_engine
 
     class Recorder:
@@ -42,6 +40,7 @@ def test_pipeline_wiring_uses_document_and_token(monkeypatch: pytest.MonkeyPatch
             def record(*args: object) -> Recorder:
                 Recorder.calls.append((f"{self.name}.{method}", args[0] if args else None))
                 return self
+
             return record
 
     monkeypatch.setattr(sparknlp.base, "DocumentAssembler", lambda: Recorder("DocumentAssembler"))
@@ -62,11 +61,10 @@ def test_sparknlp_engine_matches_onnx_engine(spark, tiny_zip: Path, tmp_path: Pa
     """Where Spark NLP's jar is on the classpath: both engines give the same labels and scores."""
     import zipfile
 
-    from pyspark.sql import functions as F
-
     from arxiv_labeler.engines.onnx_engine import OnnxEngine
     from arxiv_labeler.engines.sparknlp_engine import SparkNlpEngine, sparknlp_available
     from arxiv_labeler.model.archive import ModelArchive
+    from pyspark.sql import functions as F
 
     available, why = sparknlp_available(spark)
     if not available:
@@ -76,7 +74,9 @@ def test_sparknlp_engine_matches_onnx_engine(spark, tiny_zip: Path, tmp_path: Pa
         archive_zip.extractall(model_dir)
     archive = ModelArchive.open(tiny_zip)
     texts = ["Deep learning-based networks.", "Quantum field theory of electrons", "O'Brien's e-mail 3.14"]
-    papers = spark.createDataFrame([(str(i), "h", t) for i, t in enumerate(texts)], "arxiv_id string, text_sha256 string, text string")
+    papers = spark.createDataFrame(
+        [(str(i), "h", t) for i, t in enumerate(texts)], "arxiv_id string, text_sha256 string, text string"
+    )
     onnx = {r.arxiv_id: r for r in OnnxEngine(tiny_zip, archive.sha256, threads_per_task=1).classify(spark, papers).collect()}
     nlp = {r.arxiv_id: r for r in SparkNlpEngine(model_dir).classify(spark, papers).select("arxiv_id", F.col("class")).collect()}
     for key, row in onnx.items():

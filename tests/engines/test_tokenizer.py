@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-
 from arxiv_labeler.engines.tokenizer import WordpieceTokenizer, basic_tokenizer_first_piece, pad_batch, spark_tokenize, utf16_len
+
 from tests.support.tiny_model import vocabulary
 
 VOCAB = vocabulary()

@@ -13,7 +13,6 @@ import subprocess
 from pathlib import Path
 
 import pytest
-
 from arxiv_labeler.engines.tokenizer import WordpieceTokenizer, spark_tokenize
 from arxiv_labeler.model.package import read_vocab_file
 
@@ -21,15 +20,23 @@ JAVA_SOURCE = Path(__file__).parent / "jvm" / "SparkNlpTokenizerReference.java"
 POOL = (
     "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
     ".,;:!?*-()\"'$\\{}[]^_/@#%&+=<>|~`"
-    "éèàüöçñÉÀŁøåß" "\u0301\u0308\u0327" "αβγΣσςΩİıﬁ" "中文学習한국어" "\u3000\u00a0\u2028\u2029\u0085\u2009\u200b"
-    "\u2018\u2019\u201c\u201d\u2013\u2014\u2026\u00ab\u00bb\u00bf\u00a1" "\x00\x01\x07\x1f\x7f\u0080\u009f\ufffd\ufeff"
-    "\u2187\u2188" "😀🔬𝔸" "\t\n\r\x0b\x0c" "   "
+    "éèàüöçñÉÀŁøåß"
+    "\u0301\u0308\u0327"
+    "αβγΣσςΩİıﬁ"
+    "中文学習한국어"
+    "\u3000\u00a0\u2028\u2029\u0085\u2009\u200b"
+    "\u2018\u2019\u201c\u201d\u2013\u2014\u2026\u00ab\u00bb\u00bf\u00a1"
+    "\x00\x01\x07\x1f\x7f\u0080\u009f\ufffd\ufeff"
+    "\u2187\u2188"
+    "😀🔬𝔸"
+    "\t\n\r\x0b\x0c"
+    "   "
 )
 
 
 def escape(text: str) -> str:
     utf16 = text.encode("utf-16-be", "surrogatepass")
-    return "".join(f"\\u{int.from_bytes(utf16[i:i + 2], 'big'):04x}" for i in range(0, len(utf16), 2))
+    return "".join(f"\\u{int.from_bytes(utf16[i : i + 2], 'big'):04x}" for i in range(0, len(utf16), 2))
 
 
 def unescape(text: str) -> str:
@@ -39,8 +46,27 @@ def unescape(text: str) -> str:
 
 def generated_inputs(count: int, seed: int = 7) -> list[str]:
     rng = random.Random(seed)
-    words = ["learning-based", "(quasi-)periodic", "3.14,", "O'Brien's", "$\\alpha$-stable", "e-mail", "https://arxiv.org/abs/0704.0001",
-             "naïve", "Café", "ΣΟΦΙΑ", "İstanbul", "x" * 230, "--", "...", "'", "\"quoted\"", "U.S.A.", "fig.3(a)", "10^{-3}"]
+    words = [
+        "learning-based",
+        "(quasi-)periodic",
+        "3.14,",
+        "O'Brien's",
+        "$\\alpha$-stable",
+        "e-mail",
+        "https://arxiv.org/abs/0704.0001",
+        "naïve",
+        "Café",
+        "ΣΟΦΙΑ",
+        "İstanbul",
+        "x" * 230,
+        "--",
+        "...",
+        "'",
+        '"quoted"',
+        "U.S.A.",
+        "fig.3(a)",
+        "10^{-3}",
+    ]
     inputs = []
     for _ in range(count):
         parts = []
@@ -58,7 +84,10 @@ def run_java(vocab_file: Path, case_sensitive: bool, inputs: list[str], tmp_path
     source.write_text("\n".join(escape(t) for t in inputs) + "\n", encoding="utf-8")
     result = subprocess.run(
         ["java", "-Xss8m", str(JAVA_SOURCE), str(vocab_file), str(case_sensitive).lower(), str(source)],
-        capture_output=True, text=True, check=True, timeout=300,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=300,
     )
     rows = []
     for line in result.stdout.split("\n")[: len(inputs)]:

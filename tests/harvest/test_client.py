@@ -6,10 +6,10 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
-
 from arxiv_labeler.harvest.client import OaiClient, RetryPolicy, parse_retry_after
 from arxiv_labeler.harvest.exceptions import OaiHttpError
 from arxiv_labeler.harvest.replay_server import Faults, OaiReplayServer, ReplayArchive
+
 from tests.conftest import DEMO_JSONL
 
 

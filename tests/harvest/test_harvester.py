@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
-
 from arxiv_labeler.harvest.client import OaiClient, RetryPolicy
 from arxiv_labeler.harvest.exceptions import MalformedResponse, OaiHttpError
 from arxiv_labeler.harvest.harvester import Harvester
 from arxiv_labeler.harvest.replay_server import Faults, OaiReplayServer, ReplayArchive
+
 from tests.conftest import DEMO_JSONL
 
 
@@ -26,7 +26,9 @@ def busiest_days(archive: ReplayArchive) -> list[tuple[str, int]]:
     return Counter(e["update_date"] for e in archive.entries).most_common()
 
 
-def harvest(server: OaiReplayServer, root: Path, day: dt.date, sets: list[str] | None = None, **client_args: object) -> tuple[Harvester, object]:
+def harvest(
+    server: OaiReplayServer, root: Path, day: dt.date, sets: list[str] | None = None, **client_args: object
+) -> tuple[Harvester, object]:
     client = OaiClient(server.url, delay_seconds=0.01, retry=RetryPolicy(backoff_seconds=0.05), **client_args)  # type: ignore[arg-type]
     harvester = Harvester(client, root, sets=sets or [])
     return harvester, harvester.harvest(day, day)
@@ -66,7 +68,9 @@ def test_empty_day_is_zero_records(real_archive: ReplayArchive, tmp_path: Path) 
 def test_503_and_429_mid_harvest_are_recovered(real_archive: ReplayArchive, tmp_path: Path) -> None:
     day_text, count = busiest_days(real_archive)[1]
     day = dt.date.fromisoformat(day_text)
-    with OaiReplayServer(real_archive, page_size=100, faults=Faults(status_503_on={2}, status_429_on={4}, retry_after="0")) as server:
+    with OaiReplayServer(
+        real_archive, page_size=100, faults=Faults(status_503_on={2}, status_429_on={4}, retry_after="0")
+    ) as server:
         _, result = harvest(server, tmp_path, day)
     assert result.records == count
 
@@ -75,7 +79,10 @@ def test_malformed_page_fails_clearly_keeps_pages_and_retry_resumes(real_archive
     day_text, count = busiest_days(real_archive)[0]
     day = dt.date.fromisoformat(day_text)
     with OaiReplayServer(real_archive, page_size=100, faults=Faults(malformed_on={3})) as server:
-        with pytest.raises(MalformedResponse, match=r"malformed OAI-PMH response from http://127.0.0.1:\d+/oai\?verb=ListRecords&resumptionToken="):
+        with pytest.raises(
+            MalformedResponse,
+            match=r"malformed OAI-PMH response from http://127.0.0.1:\d+/oai\?verb=ListRecords&resumptionToken=",
+        ):
             harvest(server, tmp_path, day)
         staging = next((tmp_path / "_staging").iterdir())
         assert json.loads((staging / "checkpoint.json").read_text())["pages"] == 2
@@ -119,7 +126,9 @@ def test_new_versus_replacement_and_deletion_counts(tmp_path: Path) -> None:
     archive = ReplayArchive.from_file(DEMO_JSONL)
     with OaiReplayServer(archive) as server:
         _, result = harvest(server, tmp_path, dt.date(2026, 11, 20))
-    rows = {r["arxiv_id"]: r for r in pq.read_table(tmp_path / "papers" / "harvest_day=2026-11-20" / "part-00000.parquet").to_pylist()}
+    rows = {
+        r["arxiv_id"]: r for r in pq.read_table(tmp_path / "papers" / "harvest_day=2026-11-20" / "part-00000.parquet").to_pylist()
+    }
     assert rows["math/0601001"]["is_new"] is False and rows["math/0601001"]["version"] == 2  # a replacement
     assert rows["2611.30001"]["is_new"] is True
     assert result.days[0].new == len(rows) - 1

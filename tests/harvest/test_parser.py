@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-
 from arxiv_labeler.harvest.exceptions import BadResumptionToken, MalformedResponse, NoRecordsMatch, OaiError
 from arxiv_labeler.harvest.parser import parse_list_records
 
@@ -26,7 +25,9 @@ def page(body: str) -> bytes:
 
 
 def test_arxiv_raw_record() -> None:
-    result = parse_list_records(page(f'<ListRecords>{RAW_RECORD}<resumptionToken completeListSize="5">tok|1</resumptionToken></ListRecords>'), "u")
+    result = parse_list_records(
+        page(f'<ListRecords>{RAW_RECORD}<resumptionToken completeListSize="5">tok|1</resumptionToken></ListRecords>'), "u"
+    )
     (record,) = result.records
     assert record.arxiv_id == "0704.0010"  # stays a string
     assert (record.version, record.created, record.updated) == (3, dt.date(2007, 4, 2), dt.date(2026, 11, 20))

@@ -5,9 +5,9 @@ from __future__ import annotations
 import urllib.request
 
 import pytest
-
 from arxiv_labeler.harvest.parser import parse_xml
 from arxiv_labeler.harvest.replay_server import OaiReplayServer, ReplayArchive
+
 from tests.conftest import DEMO_JSONL
 
 NS = "{http://www.openarchives.org/OAI/2.0/}"
@@ -20,7 +20,7 @@ def server():  # type: ignore[no-untyped-def]
 
 
 def get(server: OaiReplayServer, query: str) -> bytes:
-    with urllib.request.urlopen(f"{server.url}?{query}", timeout=5) as response:  # noqa: S310 - local test server
+    with urllib.request.urlopen(f"{server.url}?{query}", timeout=5) as response:
         assert response.status == 200
         return response.read()
 

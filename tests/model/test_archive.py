@@ -8,9 +8,9 @@ import zipfile
 from pathlib import Path
 
 import pytest
-
 from arxiv_labeler.model.archive import MODEL_CLASS, ModelArchive, ModelArchiveError
 from arxiv_labeler.model.package import parse_param, read_vocab_file, write_model_zip
+
 from tests.support.tiny_model import LABELS, vocabulary
 
 
@@ -90,8 +90,12 @@ def test_wrong_class(tiny_zip: Path, tmp_path: Path) -> None:
 def test_tensorflow_model_says_which_engine_can_run_it(tiny_zip: Path, tmp_path: Path) -> None:
     meta = metadata_of(tiny_zip)
     meta["paramMap"]["engine"] = "tensorflow"
-    bad = rewrite(tiny_zip, tmp_path / "tf.zip", drop={"distilbert_classification_onnx"},
-                  replace={"metadata/part-00000": json.dumps(meta).encode(), "distilbert_classification_tensorflow": b"PK"})
+    bad = rewrite(
+        tiny_zip,
+        tmp_path / "tf.zip",
+        drop={"distilbert_classification_onnx"},
+        replace={"metadata/part-00000": json.dumps(meta).encode(), "distilbert_classification_tensorflow": b"PK"},
+    )
     with pytest.raises(ModelArchiveError, match="TensorFlow-engine model; the onnx engine cannot run it. Use engine=sparknlp"):
         ModelArchive.open(bad).validate()
 
@@ -115,8 +119,12 @@ def test_truncated_part_is_caught_by_its_crc(tiny_zip: Path, tmp_path: Path) -> 
 def test_truncated_part_without_crc(tiny_zip: Path, tmp_path: Path) -> None:
     with zipfile.ZipFile(tiny_zip) as z:
         data = z.read("fields/vocabulary/part-00000")
-    bad = rewrite(tiny_zip, tmp_path / "t.zip", drop={"fields/vocabulary/.part-00000.crc"},
-                  replace={"fields/vocabulary/part-00000": data[:-7]})
+    bad = rewrite(
+        tiny_zip,
+        tmp_path / "t.zip",
+        drop={"fields/vocabulary/.part-00000.crc"},
+        replace={"fields/vocabulary/part-00000": data[:-7]},
+    )
     with pytest.raises(ModelArchiveError, match="vocabulary.*truncated"):
         ModelArchive.open(bad).validate()
 
@@ -154,7 +162,8 @@ def test_onnx_with_wrong_io_names(tiny_zip: Path, tmp_path: Path) -> None:
     from onnx import TensorProto, helper
 
     graph = helper.make_graph(
-        [helper.make_node("Identity", ["ids"], ["out"])], "g",
+        [helper.make_node("Identity", ["ids"], ["out"])],
+        "g",
         [helper.make_tensor_value_info("ids", TensorProto.INT64, [1, 2])],
         [helper.make_tensor_value_info("out", TensorProto.INT64, [1, 2])],
     )

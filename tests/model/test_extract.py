@@ -7,7 +7,6 @@ import zipfile
 from pathlib import Path
 
 import pytest
-
 from arxiv_labeler.model.extract import UnsafeArchiveError, safe_extract
 
 

@@ -10,7 +10,6 @@ from typing import Any
 
 import boto3
 import pytest
-
 from arxiv_labeler.model.archive import ModelArchiveError
 from arxiv_labeler.model.extract import UnsafeArchiveError
 from arxiv_labeler.model.fetch import FetchedModel, ModelFetcher, ModelFetchError
@@ -33,7 +32,9 @@ class CountingClient:
     """A real boto3 client that counts the calls the fetcher makes."""
 
     def __init__(self, endpoint: str) -> None:
-        self.client = boto3.client("s3", endpoint_url=endpoint, aws_access_key_id="k", aws_secret_access_key="s", region_name="us-east-1")
+        self.client = boto3.client(
+            "s3", endpoint_url=endpoint, aws_access_key_id="k", aws_secret_access_key="s", region_name="us-east-1"
+        )
         self.calls: list[str] = []
         self.lock = threading.Lock()
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from arxiv_labeler.model.java_serialization import (
     JavaSerializationError,
     decode_modified_utf8,
@@ -46,7 +45,9 @@ def test_large_vocabulary_with_sync_escapes(jvm_fixtures: Path) -> None:
     mapping = read_map(jvm_fixtures / "large" / "vocabulary")
     expected = {"[PAD]": 0, "[UNK]": 1, "[CLS]": 2, "[SEP]": 3, "[MASK]": 4} | {f"tok{i:05d}": i for i in range(5, 30522)}
     assert mapping == expected
-    assert any(b"\xff\xff\xff\xff" in p.read_bytes()[HEADER_LENGTH:] for p in iter_part_files(jvm_fixtures / "large" / "vocabulary"))
+    assert any(
+        b"\xff\xff\xff\xff" in p.read_bytes()[HEADER_LENGTH:] for p in iter_part_files(jvm_fixtures / "large" / "vocabulary")
+    )
 
 
 @pytest.mark.parametrize("sub", ["small/labels", "small/vocabulary", "large/vocabulary"])
@@ -101,8 +102,13 @@ def test_spark_jvm_reads_what_we_write(spark, tmp_path: Path) -> None:  # type: 
     items = list(mapping.items())
     records = [write_tuple2_array(items[i : i + 10]) for i in range(0, len(items), 10)]
     write_part_files(tmp_path / "vocabulary", [records[:100], records[100:]])
-    raw = spark.sparkContext.sequenceFile(str(tmp_path / "vocabulary"), "org.apache.hadoop.io.NullWritable",
-                                          "org.apache.hadoop.io.BytesWritable").values().collect()
+    raw = (
+        spark.sparkContext.sequenceFile(
+            str(tmp_path / "vocabulary"), "org.apache.hadoop.io.NullWritable", "org.apache.hadoop.io.BytesWritable"
+        )
+        .values()
+        .collect()
+    )
     read_back: dict[str, int] = {}
     for payload in raw:
         read_back.update(read_tuple2_array(bytes(payload)))

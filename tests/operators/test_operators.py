@@ -7,7 +7,6 @@ from typing import Any
 from unittest import mock
 
 import pytest
-
 from arxiv_labeler.operators import (
     ClassifyPapersOperator,
     FetchModelOperator,
@@ -17,8 +16,7 @@ from arxiv_labeler.operators import (
 )
 from arxiv_labeler.run_config import RunConfig
 
-CONFIG = RunConfig(__import__("datetime").date(2026, 11, 20), __import__("datetime").date(2026, 11, 20),
-                   "s3://b/m.zip").to_xcom()
+CONFIG = RunConfig(__import__("datetime").date(2026, 11, 20), __import__("datetime").date(2026, 11, 20), "s3://b/m.zip").to_xcom()
 
 
 @pytest.mark.parametrize("operator", [FetchModelOperator, HarvestArxivOperator, ClassifyPapersOperator, LoadWarehouseOperator])
@@ -27,8 +25,11 @@ def test_template_fields_are_constructor_arguments_stored_unchanged(operator: ty
     for name in operator.template_fields:
         assert name in signature.parameters, f"{operator.__name__}.{name} is templated but not an argument"
     kwargs = {name: f"{{{{ {name} }}}}" for name in operator.template_fields}
-    required = {n: "x" for n, p in signature.parameters.items() if p.default is inspect.Parameter.empty and n not in kwargs
-                and p.kind is p.KEYWORD_ONLY}
+    required = {
+        n: "x"
+        for n, p in signature.parameters.items()
+        if p.default is inspect.Parameter.empty and n not in kwargs and p.kind is p.KEYWORD_ONLY
+    }
     task = operator(task_id="t", **kwargs, **required)
     for name in operator.template_fields:
         assert getattr(task, name) == kwargs[name]
@@ -46,8 +47,10 @@ def test_fetch_model_wires_hook_and_fetcher(tmp_path: Any) -> None:
     fetched = mock.Mock()
     fetched.summary.return_value = {"model_id": "m@sha256:x"}
     fetched.archive.return_value.labels = ["a"]
-    with mock.patch("arxiv_labeler.operators.fetch_model.ModelStoreHook") as hook, \
-         mock.patch("arxiv_labeler.operators.fetch_model.ModelFetcher") as fetcher:
+    with (
+        mock.patch("arxiv_labeler.operators.fetch_model.ModelStoreHook") as hook,
+        mock.patch("arxiv_labeler.operators.fetch_model.ModelFetcher") as fetcher,
+    ):
         fetcher.return_value.fetch.return_value = fetched
         result = FetchModelOperator(task_id="f", run_config=CONFIG, cache_dir=str(tmp_path), aws_conn_id="c").execute({})
     hook.assert_called_once_with("c")
@@ -56,8 +59,10 @@ def test_fetch_model_wires_hook_and_fetcher(tmp_path: Any) -> None:
 
 
 def test_harvest_wires_hook_and_harvester(tmp_path: Any) -> None:
-    with mock.patch("arxiv_labeler.operators.harvest.OaiHook") as hook, \
-         mock.patch("arxiv_labeler.operators.harvest.Harvester") as harvester:
+    with (
+        mock.patch("arxiv_labeler.operators.harvest.OaiHook") as hook,
+        mock.patch("arxiv_labeler.operators.harvest.Harvester") as harvester,
+    ):
         harvester.return_value.harvest.return_value.summary.return_value = {"records": 3}
         result = HarvestArxivOperator(task_id="h", run_config=CONFIG, landing_dir=str(tmp_path), http_conn_id="oai").execute({})
     hook.assert_called_once_with("oai")

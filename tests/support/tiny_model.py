@@ -6,11 +6,81 @@ from pathlib import Path
 
 SPECIALS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
 WORDS = [
-    "the", "of", "a", "and", "in", "we", "for", "on", "is", "with", "learning", "deep", "network", "networks", "quantum",
-    "graph", "model", "models", "field", "theory", "stable", "e", "mail", "based", "3", "14", "$", "\\", "alpha", "'",
-    "brien", "o", "-", "(", ")", ".", ",", "quasi", "periodic", "cafe", "naive", "un", "##s", "##ing", "##ed", "##able",
-    "##ly", "##er", "stat", "##istic", "##al", "hep", "th", "data", "https", ":", "/", "arxiv", "org", "abs", "x", "y",
-    "中", "文", "de", "##ep", "le", "##arn", "electron", "spin", "number", "numbers", "paper", "show", "that",
+    "the",
+    "of",
+    "a",
+    "and",
+    "in",
+    "we",
+    "for",
+    "on",
+    "is",
+    "with",
+    "learning",
+    "deep",
+    "network",
+    "networks",
+    "quantum",
+    "graph",
+    "model",
+    "models",
+    "field",
+    "theory",
+    "stable",
+    "e",
+    "mail",
+    "based",
+    "3",
+    "14",
+    "$",
+    "\\",
+    "alpha",
+    "'",
+    "brien",
+    "o",
+    "-",
+    "(",
+    ")",
+    ".",
+    ",",
+    "quasi",
+    "periodic",
+    "cafe",
+    "naive",
+    "un",
+    "##s",
+    "##ing",
+    "##ed",
+    "##able",
+    "##ly",
+    "##er",
+    "stat",
+    "##istic",
+    "##al",
+    "hep",
+    "th",
+    "data",
+    "https",
+    ":",
+    "/",
+    "arxiv",
+    "org",
+    "abs",
+    "x",
+    "y",
+    "中",
+    "文",
+    "de",
+    "##ep",
+    "le",
+    "##arn",
+    "electron",
+    "spin",
+    "number",
+    "numbers",
+    "paper",
+    "show",
+    "that",
 ]
 LABELS = ["cs", "math", "physics"]
 
@@ -23,16 +93,21 @@ def vocabulary(uppercase: bool = False) -> dict[str, int]:
 def build_tiny_model(directory: Path, seed: int = 0, labels: list[str] | None = None, params: dict | None = None) -> Path:
     """Write tiny.zip (and tiny.onnx, the torch model's state) into ``directory``; returns the zip."""
     import torch
-    from transformers import DistilBertConfig, DistilBertForSequenceClassification
-
     from arxiv_labeler.model.package import export_onnx, write_model_zip
+    from transformers import DistilBertConfig, DistilBertForSequenceClassification
 
     labels = labels or LABELS
     vocab = vocabulary()
     torch.manual_seed(seed)
     config = DistilBertConfig(
-        vocab_size=len(vocab), dim=32, n_layers=2, n_heads=2, hidden_dim=64, max_position_embeddings=512,
-        num_labels=len(labels), id2label=dict(enumerate(labels)),
+        vocab_size=len(vocab),
+        dim=32,
+        n_layers=2,
+        n_heads=2,
+        hidden_dim=64,
+        max_position_embeddings=512,
+        num_labels=len(labels),
+        id2label=dict(enumerate(labels)),
     )
     model = DistilBertForSequenceClassification(config).eval()
     _prototype_head(model, vocab, len(labels))
@@ -72,8 +147,15 @@ def torch_logits(directory: Path, input_ids: list[list[int]], labels: list[str] 
     from transformers import DistilBertConfig, DistilBertForSequenceClassification
 
     labels = labels or LABELS
-    config = DistilBertConfig(vocab_size=len(vocabulary()), dim=32, n_layers=2, n_heads=2, hidden_dim=64,
-                              max_position_embeddings=512, num_labels=len(labels))
+    config = DistilBertConfig(
+        vocab_size=len(vocabulary()),
+        dim=32,
+        n_layers=2,
+        n_heads=2,
+        hidden_dim=64,
+        max_position_embeddings=512,
+        num_labels=len(labels),
+    )
     model = DistilBertForSequenceClassification(config)
     model.load_state_dict(torch.load(directory / "tiny.pt"))
     model.eval()

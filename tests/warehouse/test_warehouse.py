@@ -14,7 +14,6 @@ from pathlib import Path
 
 import pyarrow as pa
 import pytest
-
 from arxiv_labeler.harvest.models import PaperRecord, records_table
 from arxiv_labeler.warehouse import ModelInfo, RunRecord, Warehouse, open_warehouse
 from arxiv_labeler.warehouse.report import build_report, render
@@ -34,21 +33,40 @@ def warehouse(request: pytest.FixtureRequest, tmp_path: Path) -> Warehouse:
 
 
 def papers(day: dt.date, ids: list[str], title_suffix: str = "", deleted: list[str] | None = None) -> pa.Table:
-    records = [PaperRecord(i, day, 1, day, day, f"Title {i}{title_suffix}", f"Abstract of {i}.", ["A. B."], ["cs.LG"]) for i in ids]
+    records = [
+        PaperRecord(i, day, 1, day, day, f"Title {i}{title_suffix}", f"Abstract of {i}.", ["A. B."], ["cs.LG"]) for i in ids
+    ]
     records += [PaperRecord(i, day, deleted=True) for i in deleted or []]
     return records_table(records, day, day, day)
 
 
 def labels(table: pa.Table, model: ModelInfo, label: str = "cs") -> pa.Table:
     rows = [
-        {"arxiv_id": r["arxiv_id"], "model_id": model.model_id, "label": label, "score": 0.75,
-         "scores": [(name, 0.75 if name == label else 0.25 / (len(model.labels) - 1)) for name in model.labels],
-         "text_sha256": r["text_sha256"], "text_source": r["text_source"], "labeled_at": dt.datetime(2026, 11, 21, 6, 0)}
-        for r in table.to_pylist() if not r["deleted"]
+        {
+            "arxiv_id": r["arxiv_id"],
+            "model_id": model.model_id,
+            "label": label,
+            "score": 0.75,
+            "scores": [(name, 0.75 if name == label else 0.25 / (len(model.labels) - 1)) for name in model.labels],
+            "text_sha256": r["text_sha256"],
+            "text_source": r["text_source"],
+            "labeled_at": dt.datetime(2026, 11, 21, 6, 0),
+        }
+        for r in table.to_pylist()
+        if not r["deleted"]
     ]
-    schema = pa.schema([("arxiv_id", pa.string()), ("model_id", pa.string()), ("label", pa.string()), ("score", pa.float32()),
-                        ("scores", pa.map_(pa.string(), pa.float32())), ("text_sha256", pa.string()), ("text_source", pa.string()),
-                        ("labeled_at", pa.timestamp("us"))])
+    schema = pa.schema(
+        [
+            ("arxiv_id", pa.string()),
+            ("model_id", pa.string()),
+            ("label", pa.string()),
+            ("score", pa.float32()),
+            ("scores", pa.map_(pa.string(), pa.float32())),
+            ("text_sha256", pa.string()),
+            ("text_source", pa.string()),
+            ("labeled_at", pa.timestamp("us")),
+        ]
+    )
     return pa.Table.from_pylist(rows, schema=schema)
 
 
@@ -58,7 +76,9 @@ def run(run_id: str, day: dt.date, model: ModelInfo) -> RunRecord:
 
 def snapshot(store: Warehouse) -> tuple[list[tuple], list[tuple]]:
     _, paper_rows = store.query("SELECT * FROM arxiv_papers ORDER BY arxiv_id")
-    _, label_rows = store.query("SELECT arxiv_id, model_id, label, score, text_sha256, labeled_at, run_id FROM arxiv_paper_labels ORDER BY 1, 2")
+    _, label_rows = store.query(
+        "SELECT arxiv_id, model_id, label, score, text_sha256, labeled_at, run_id FROM arxiv_paper_labels ORDER BY 1, 2"
+    )
     return paper_rows, label_rows
 
 

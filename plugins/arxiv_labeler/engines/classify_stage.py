@@ -25,9 +25,12 @@ ENGINES = ("auto", "onnx", "sparknlp")
 
 
 class Engine(Protocol):
+    """What an engine provides: a name and ``classify`` from papers to ``ENGINE_OUTPUT_SCHEMA`` rows."""
+
     name: str
 
-    def classify(self, spark: SparkSession, papers: DataFrame) -> DataFrame: ...
+    def classify(self, spark: SparkSession, papers: DataFrame) -> DataFrame:
+        """Return (arxiv_id, text_sha256, class) rows for the papers (arxiv_id, text_sha256, text)."""
 
 
 @dataclass
@@ -46,6 +49,7 @@ class ClassifyResult:
     no_text: int
 
     def summary(self) -> dict[str, object]:
+        """The result as a JSON-able dict (XCom)."""
         return asdict(self)
 
 
@@ -66,7 +70,9 @@ def papers_to_classify(records: DataFrame) -> DataFrame:
     )
 
 
-def choose_engine(spark: SparkSession, requested: str, archive: ModelArchive, model_zip: Path, model_dir: Path | None, **onnx_options: object) -> tuple[Engine, str]:
+def choose_engine(
+    spark: SparkSession, requested: str, archive: ModelArchive, model_zip: Path, model_dir: Path | None, **onnx_options: object
+) -> tuple[Engine, str]:
     """The engine to run and why: ``auto`` prefers Spark NLP when its JVM classes load."""
     from arxiv_labeler.engines.onnx_engine import OnnxEngine
     from arxiv_labeler.engines.sparknlp_engine import SparkNlpEngine, sparknlp_available
@@ -116,6 +122,7 @@ def classify_records(
         F.count(F.lit(1)).alias("rows"),
         F.sum(F.when(F.col("text_source") == "title_only", 1).otherwise(0)).alias("title_only"),
     ).first()
+    assert counts is not None  # an aggregate always returns one row
     no_text_count = no_text.count()
     papers.unpersist()
     if no_text_count:
@@ -134,6 +141,13 @@ def classify_records(
     )
     log.info(
         "classified %d of %d papers with %s (%s); skipped %d unchanged, %d title-only, %d without text; labels %s",
-        result.classified, total, engine.name, engine_reason, skipped, result.title_only, no_text_count, archive.labels,
+        result.classified,
+        total,
+        engine.name,
+        engine_reason,
+        skipped,
+        result.title_only,
+        no_text_count,
+        archive.labels,
     )
     return result

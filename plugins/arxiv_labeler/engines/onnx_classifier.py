@@ -33,16 +33,12 @@ class OnnxSequenceClassifier:
         self.labels = archive.labels
         self.params = archive.params
         self.batch_size = batch_size or self.params.batch_size
-        self.tokenizer = WordpieceTokenizer(
-            archive.vocabulary, self.params.case_sensitive, self.params.max_sentence_length
-        )
+        self.tokenizer = WordpieceTokenizer(archive.vocabulary, self.params.case_sensitive, self.params.max_sentence_length)
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads or (os.cpu_count() or 1)
         options.inter_op_num_threads = 1
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        self.session = ort.InferenceSession(
-            onnx_bytes or archive.onnx_bytes, options, providers=["CPUExecutionProvider"]
-        )
+        self.session = ort.InferenceSession(onnx_bytes or archive.onnx_bytes, options, providers=["CPUExecutionProvider"])
 
     def logits(self, id_lists: Sequence[list[int]]) -> np.ndarray:
         """Logits for encoded documents, in input order, batched by length."""
@@ -51,9 +47,7 @@ class OnnxSequenceClassifier:
         for start in range(0, len(order), self.batch_size):
             chunk = order[start : start + self.batch_size]
             input_ids, attention_mask = pad_batch([id_lists[i] for i in chunk])
-            (batch_logits,) = self.session.run(
-                ["logits"], {"input_ids": input_ids, "attention_mask": attention_mask}
-            )
+            (batch_logits,) = self.session.run(["logits"], {"input_ids": input_ids, "attention_mask": attention_mask})
             out[chunk] = batch_logits
         return out
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Iterator
+from collections.abc import Iterable
 from pathlib import Path
 
 import pandas as pd
@@ -57,7 +57,7 @@ class OnnxEngine:
     def classify(self, spark: SparkSession, papers: DataFrame) -> DataFrame:
         """Return ``ENGINE_OUTPUT_SCHEMA`` rows for ``papers``; the model travels by SparkFiles."""
         context = spark.sparkContext
-        if context.master.startswith("local"):
+        if str(context.master).startswith("local"):
             model_ref = str(self.model_zip.resolve())  # same machine: no copy needed
         else:
             context.addFile(str(self.model_zip))
@@ -65,7 +65,7 @@ class OnnxEngine:
         threads = self.threads_per_task or max(1, (os.cpu_count() or 1) // max(1, context.defaultParallelism))
         sha256, batch_size, quantize = self.sha256, self.batch_size, self.quantize
 
-        def classify_batches(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+        def classify_batches(batches: Iterable[pd.DataFrame]) -> Iterable[pd.DataFrame]:
             classifier = worker_classifier(model_ref, sha256, threads, batch_size, quantize)
             for batch in batches:
                 annotations = classifier.classify(batch["text"].tolist())

@@ -19,9 +19,7 @@ import numpy as np
 CONTEXT_CHARS = ".,;:!?*-()\"'"
 # Tokenizer candidates: runs of anything but Java's \s and U+2187 (TokenizerModel's BREAK_CHAR).
 _CANDIDATE = re.compile(r"[^ \t\n\x0b\x0c\r\u2187]+")
-_TOKEN_RULE = re.compile(
-    r"\A([{c}]*)([^{c}](?:.*[^{c}])*)([{c}]*)\Z".format(c=re.escape(CONTEXT_CHARS)), re.DOTALL
-)
+_TOKEN_RULE = re.compile(r"\A([{c}]*)([^{c}](?:.*[^{c}])*)([{c}]*)\Z".format(c=re.escape(CONTEXT_CHARS)), re.DOTALL)
 # The Python Tokenizer wrapper sends maxLength=99999: longer tokens are dropped.
 TOKEN_MAX_LENGTH = 99999
 MAX_INPUT_CHARS_PER_WORD = 200

@@ -112,6 +112,7 @@ class OaiClient:
         self.requests_made = 0
 
     def url_for(self, params: Mapping[str, str]) -> str:
+        """The full request URL for ``params`` (for logs and error messages)."""
         return f"{self.endpoint}?{urlencode(params)}"
 
     def _wait_turn(self, extra: float = 0.0) -> None:
@@ -141,7 +142,9 @@ class OaiClient:
                     self._last_request = self._clock()
                     last_problem = f"{type(exc).__name__}: {exc}"
                     wait_extra = self._backoff(attempt)
-                    log.warning("OAI request failed (%s), attempt %d, retrying in %.0f s: %s", last_problem, attempt + 1, wait_extra, url)
+                    log.warning(
+                        "OAI request failed (%s), attempt %d, retrying in %.0f s: %s", last_problem, attempt + 1, wait_extra, url
+                    )
                     continue
                 # Spacing counts from the end of the previous exchange: the server never sees two closer than the delay.
                 self._last_request = self._clock()
@@ -154,11 +157,19 @@ class OaiClient:
                 if retry_after is None:
                     retry_after = self.retry.default_retry_after if response.status_code in (429, 503) else self._backoff(attempt)
                 wait_extra = min(retry_after, self.retry.max_backoff_seconds)
-                log.warning("OAI %s, attempt %d, waiting %.0f s (Retry-After %r): %s", last_problem, attempt + 1, wait_extra, response.headers.get("Retry-After"), url)
+                log.warning(
+                    "OAI %s, attempt %d, waiting %.0f s (Retry-After %r): %s",
+                    last_problem,
+                    attempt + 1,
+                    wait_extra,
+                    response.headers.get("Retry-After"),
+                    url,
+                )
         raise OaiHttpError(f"{url}: gave up after {self.retry.max_retries + 1} attempts; last: {last_problem}")
 
     def _backoff(self, attempt: int) -> float:
         return min(self.retry.backoff_seconds * (2**attempt), self.retry.max_backoff_seconds)
 
     def close(self) -> None:
+        """Close the keep-alive connection."""
         self._session.close()

@@ -29,34 +29,50 @@ class OaiError(HarvestError):
 
 
 class BadArgument(OaiError):
+    """Illegal or missing arguments."""
+
     code = "badArgument"
 
 
 class BadResumptionToken(OaiError):
+    """Invalid or expired resumption token (expires at UTC midnight)."""
+
     code = "badResumptionToken"
 
 
 class BadVerb(OaiError):
+    """Unknown verb."""
+
     code = "badVerb"
 
 
 class CannotDisseminateFormat(OaiError):
+    """The metadata prefix is not supported."""
+
     code = "cannotDisseminateFormat"
 
 
 class IdDoesNotExist(OaiError):
+    """No record with that identifier."""
+
     code = "idDoesNotExist"
 
 
 class NoMetadataFormats(OaiError):
+    """No formats for that item."""
+
     code = "noMetadataFormats"
 
 
 class NoRecordsMatch(OaiError):
+    """The query selects nothing: an empty day, not a failure."""
+
     code = "noRecordsMatch"
 
 
 class NoSetHierarchy(OaiError):
+    """The repository has no sets."""
+
     code = "noSetHierarchy"
 
 

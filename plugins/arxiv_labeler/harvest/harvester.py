@@ -23,6 +23,7 @@ import shutil
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -59,9 +60,11 @@ class HarvestResult:
 
     @property
     def records(self) -> int:
+        """Records landed over all days (deletions included)."""
         return sum(d.records for d in self.days)
 
     def summary(self) -> dict[str, object]:
+        """The result as a JSON-able dict (XCom)."""
         return {
             "start": self.start.isoformat(),
             "end": self.end.isoformat(),
@@ -100,6 +103,7 @@ class Harvester:
         self.on_page = on_page
 
     def partition_dir(self, day: dt.date) -> Path:
+        """The Parquet partition directory of ``day``."""
         return self.landing_root / "papers" / f"harvest_day={day.isoformat()}"
 
     def harvest(self, start: dt.date, end: dt.date) -> HarvestResult:
@@ -129,7 +133,9 @@ class Harvester:
     def _harvest_day(self, day: dt.date, staging: Path, start: dt.date, end: dt.date) -> DayResult:
         staging.mkdir(parents=True, exist_ok=True)
         checkpoint_path = staging / "checkpoint.json"
-        state = json.loads(checkpoint_path.read_text()) if checkpoint_path.exists() else {"set_index": 0, "token": None, "pages": 0}
+        state: dict[str, Any] = (
+            json.loads(checkpoint_path.read_text()) if checkpoint_path.exists() else {"set_index": 0, "token": None, "pages": 0}
+        )
         result = DayResult(day, pages=state["pages"], resumed_from_page=state["pages"])
         if state["pages"]:
             log.info("resuming %s from page %d (checkpoint %s)", day, state["pages"] + 1, checkpoint_path)
@@ -138,7 +144,12 @@ class Harvester:
             if state["token"]:
                 params = {"verb": "ListRecords", "resumptionToken": state["token"]}
             else:
-                params = {"verb": "ListRecords", "metadataPrefix": self.metadata_prefix, "from": day.isoformat(), "until": day.isoformat()}
+                params = {
+                    "verb": "ListRecords",
+                    "metadataPrefix": self.metadata_prefix,
+                    "from": day.isoformat(),
+                    "until": day.isoformat(),
+                }
                 if set_spec:
                     params["set"] = set_spec
             url = self.client.url_for(params)
@@ -188,7 +199,14 @@ class Harvester:
         ready.rename(target)
         shutil.rmtree(old, ignore_errors=True)
         shutil.rmtree(staging, ignore_errors=True)
-        log.info("harvested %s: %d records (%d new, %d deleted) in %d pages", day, result.records, result.new, result.deleted, result.pages)
+        log.info(
+            "harvested %s: %d records (%d new, %d deleted) in %d pages",
+            day,
+            result.records,
+            result.new,
+            result.deleted,
+            result.pages,
+        )
         return result
 
 

@@ -33,10 +33,12 @@ class PaperRecord:
 
     @property
     def primary_category(self) -> str | None:
+        """The first category, arXiv's primary one."""
         return self.categories[0] if self.categories else None
 
     @property
     def group(self) -> str | None:
+        """The top-level group (cs, math, physics, ...) of the primary category."""
         return group_of(self.categories[0]) if self.categories else None
 
     def is_new_in(self, start: dt.date, end: dt.date) -> bool:

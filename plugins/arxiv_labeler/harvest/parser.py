@@ -98,13 +98,13 @@ def _arxiv(metadata: ET.Element, datestamp: dt.date) -> PaperRecord:
         parts = [_text(author, ns, t) for t in ("forenames", "keyname", "suffix")]
         authors.append(" ".join(p for p in parts if p))
     created = _text(metadata, ns, "created")
-    updated = _text(metadata, ns, "updated")
+    updated = _text(metadata, ns, "updated") or created
     return PaperRecord(
         arxiv_id=(_text(metadata, ns, "id") or ""),
         datestamp=datestamp,
         version=None,  # the arXiv format does not say; arXivRaw does
         created=dt.date.fromisoformat(created) if created else None,
-        updated=dt.date.fromisoformat(updated or created) if (updated or created) else None,
+        updated=dt.date.fromisoformat(updated) if updated else None,
         title=_text(metadata, ns, "title") or "",
         abstract=_text(metadata, ns, "abstract") or "",
         authors=authors,

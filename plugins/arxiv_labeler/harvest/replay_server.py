@@ -68,9 +68,17 @@ def _raw_metadata(entry: dict[str, Any]) -> str:
             f"<version version={quoteattr(version.get('version', 'v1'))}><date>{_x(version.get('created', ''))}</date>"
             "<size>1kb</size><source_type>D</source_type></version>"
         )
-    for tag, key in (("title", "title"), ("authors", "authors"), ("categories", "categories"), ("comments", "comments"),
-                     ("report-no", "report-no"), ("journal-ref", "journal-ref"), ("doi", "doi"), ("license", "license"),
-                     ("abstract", "abstract")):
+    for tag, key in (
+        ("title", "title"),
+        ("authors", "authors"),
+        ("categories", "categories"),
+        ("comments", "comments"),
+        ("report-no", "report-no"),
+        ("journal-ref", "journal-ref"),
+        ("doi", "doi"),
+        ("license", "license"),
+        ("abstract", "abstract"),
+    ):
         if entry.get(key):
             parts.append(f"<{tag}>{_x(entry[key])}</{tag}>")
     return "".join(parts)
@@ -86,21 +94,33 @@ def _arxiv_metadata(entry: dict[str, Any]) -> str:
         if len(dates) > 1:
             parts.append(f"<updated>{dates[-1].isoformat()}</updated>")
     authors = "".join(
-        "<author>" + f"<keyname>{_x(a[0])}</keyname>" + (f"<forenames>{_x(a[1])}</forenames>" if len(a) > 1 and a[1] else "")
-        + (f"<suffix>{_x(a[2])}</suffix>" if len(a) > 2 and a[2] else "") + "</author>"
+        "<author>"
+        + f"<keyname>{_x(a[0])}</keyname>"
+        + (f"<forenames>{_x(a[1])}</forenames>" if len(a) > 1 and a[1] else "")
+        + (f"<suffix>{_x(a[2])}</suffix>" if len(a) > 2 and a[2] else "")
+        + "</author>"
         for a in entry.get("authors_parsed") or []
     )
     parts.append(f"<authors>{authors}</authors>")
-    for tag, key in (("title", "title"), ("categories", "categories"), ("comments", "comments"), ("journal-ref", "journal-ref"),
-                     ("doi", "doi"), ("license", "license"), ("abstract", "abstract")):
+    for tag, key in (
+        ("title", "title"),
+        ("categories", "categories"),
+        ("comments", "comments"),
+        ("journal-ref", "journal-ref"),
+        ("doi", "doi"),
+        ("license", "license"),
+        ("abstract", "abstract"),
+    ):
         if entry.get(key):
             parts.append(f"<{tag}>{_x(entry[key])}</{tag}>")
     return "".join(parts)
 
 
 def _dc_metadata(entry: dict[str, Any]) -> str:
-    creators = "".join(f"<dc:creator>{_x(' '.join(p for p in (a[0] + ',', a[1] if len(a) > 1 else '') if p))}</dc:creator>"
-                       for a in entry.get("authors_parsed") or [])
+    creators = "".join(
+        f"<dc:creator>{_x(' '.join(p for p in (a[0] + ',', a[1] if len(a) > 1 else '') if p))}</dc:creator>"
+        for a in entry.get("authors_parsed") or []
+    )
     return (
         f"<dc:title>{_x(entry.get('title', ''))}</dc:title>{creators}"
         f"<dc:description>{_x(entry.get('abstract', ''))}</dc:description>"
@@ -118,14 +138,18 @@ class ReplayArchive:
 
     @classmethod
     def from_file(cls, path: Path) -> ReplayArchive:
+        """Load a Kaggle-snapshot JSONL file."""
         return cls(list(read_snapshot(path)))
 
     def days_with_records(self) -> list[dt.date]:
+        """Every update_date in the data, sorted."""
         return sorted({dt.date.fromisoformat(e["update_date"]) for e in self.entries})
 
     def select(self, start: str | None, until: str | None, set_spec: str | None) -> list[dict[str, Any]]:
+        """Entries with update_date in [start, until] (both optional) and in the set, if given."""
         return [
-            e for e in self.entries
+            e
+            for e in self.entries
             if (start is None or e["update_date"] >= start)
             and (until is None or e["update_date"] <= until)
             and (not set_spec or record_in_set((e.get("categories") or "").split(), set_spec))
@@ -147,14 +171,17 @@ class OaiReplayServer:
 
     @property
     def url(self) -> str:
+        """The OAI-PMH base URL."""
         return f"http://127.0.0.1:{self.httpd.server_address[1]}/oai"
 
     def start(self) -> OaiReplayServer:
+        """Serve in a background thread; returns self."""
         self._thread = threading.Thread(target=self.httpd.serve_forever, name="oai-replay", daemon=True)
         self._thread.start()
         return self
 
     def stop(self) -> None:
+        """Stop serving and close the socket."""
         self.httpd.shutdown()
         self.httpd.server_close()
 
@@ -167,6 +194,7 @@ class OaiReplayServer:
     # --- OAI-PMH ---------------------------------------------------------
 
     def respond(self, query: dict[str, str], request_number: int) -> tuple[int, dict[str, str], bytes]:
+        """(status, headers, body) for request number ``request_number``, faults applied."""
         faults = self.faults
         if request_number in faults.status_503_on:
             return 503, {"Retry-After": faults.retry_after}, b"Service temporarily unavailable"
@@ -180,14 +208,18 @@ class OaiReplayServer:
         return 200, {"Content-Type": "text/xml; charset=utf-8"}, body
 
     def oai_response(self, query: dict[str, str], expired: bool = False) -> bytes:
+        """The OAI-PMH XML document answering ``query``."""
         verb = query.get("verb", "")
-        request_attrs = " ".join(f"{k}={quoteattr(v)}" for k, v in sorted(query.items()) if k in (
-            "verb", "metadataPrefix", "from", "until", "set", "identifier", "resumptionToken"))
+        request_attrs = " ".join(
+            f"{k}={quoteattr(v)}"
+            for k, v in sorted(query.items())
+            if k in ("verb", "metadataPrefix", "from", "until", "set", "identifier", "resumptionToken")
+        )
         try:
             if verb not in VERBS:
-                raise _OaiProblem("badVerb", f"Illegal verb: {verb!r}")
+                raise _OaiProblemError("badVerb", f"Illegal verb: {verb!r}")
             inner = getattr(self, f"_verb_{verb}")(query, expired)
-        except _OaiProblem as problem:
+        except _OaiProblemError as problem:
             inner = f"<error code={quoteattr(problem.code)}>{_x(problem.message)}</error>"
             request_attrs = ""
         now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -196,15 +228,15 @@ class OaiReplayServer:
             '<OAI-PMH xmlns="http://www.openarchives.org/OAI/2.0/" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" '
             'xsi:schemaLocation="http://www.openarchives.org/OAI/2.0/ http://www.openarchives.org/OAI/2.0/OAI-PMH.xsd">'
             f"<responseDate>{now}</responseDate><request {request_attrs}>{_x(self.url)}</request>{inner}</OAI-PMH>"
-        ).encode("utf-8")
+        ).encode()
 
     def _check_args(self, query: dict[str, str], allowed: set[str], required: set[str]) -> None:
         extra = set(query) - allowed - {"verb"}
         if extra:
-            raise _OaiProblem("badArgument", f"Illegal arguments: {', '.join(sorted(extra))}")
+            raise _OaiProblemError("badArgument", f"Illegal arguments: {', '.join(sorted(extra))}")
         missing = required - set(query)
         if missing:
-            raise _OaiProblem("badArgument", f"Missing required arguments: {', '.join(sorted(missing))}")
+            raise _OaiProblemError("badArgument", f"Missing required arguments: {', '.join(sorted(missing))}")
 
     def _verb_Identify(self, query: dict[str, str], expired: bool) -> str:
         self._check_args(query, set(), set())
@@ -219,13 +251,16 @@ class OaiReplayServer:
         self._check_args(query, {"identifier"}, set())
         formats = "".join(
             f"<metadataFormat><metadataPrefix>{p}</metadataPrefix><schema>{s}</schema>"
-            f"<metadataNamespace>{ns}</metadataNamespace></metadataFormat>" for p, (ns, s) in FORMATS.items()
+            f"<metadataNamespace>{ns}</metadataNamespace></metadataFormat>"
+            for p, (ns, s) in FORMATS.items()
         )
         return f"<ListMetadataFormats>{formats}</ListMetadataFormats>"
 
     def _verb_ListSets(self, query: dict[str, str], expired: bool) -> str:
         self._check_args(query, {"resumptionToken"}, set())
-        archives = sorted({(group_of(c), c.split(".")[0]) for e in self.archive.entries for c in (e.get("categories") or "").split()})
+        archives = sorted(
+            {(group_of(c), c.split(".")[0]) for e in self.archive.entries for c in (e.get("categories") or "").split()}
+        )
         sets = [f"<set><setSpec>{g}</setSpec><setName>{g}</setName></set>" for g in GROUPS]
         sets += [f"<set><setSpec>{g}:{a}</setSpec><setName>{a}</setName></set>" for g, a in archives]
         return f"<ListSets>{''.join(sets)}</ListSets>"
@@ -240,23 +275,27 @@ class OaiReplayServer:
             return header
         ns, schema = FORMATS[prefix]
         if prefix == "oai_dc":
-            body = (f'<oai_dc:dc xmlns:oai_dc="{ns}" xmlns:dc="http://purl.org/dc/elements/1.1/" '
-                    f'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:schemaLocation="{ns} {schema}">'
-                    f"{_dc_metadata(entry)}</oai_dc:dc>")
+            body = (
+                f'<oai_dc:dc xmlns:oai_dc="{ns}" xmlns:dc="http://purl.org/dc/elements/1.1/" '
+                f'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:schemaLocation="{ns} {schema}">'
+                f"{_dc_metadata(entry)}</oai_dc:dc>"
+            )
         else:
             content = _raw_metadata(entry) if prefix == "arXivRaw" else _arxiv_metadata(entry)
-            body = (f'<{prefix} xmlns="{ns}" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" '
-                    f'xsi:schemaLocation="{ns} {schema}">{content}</{prefix}>')
+            body = (
+                f'<{prefix} xmlns="{ns}" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" '
+                f'xsi:schemaLocation="{ns} {schema}">{content}</{prefix}>'
+            )
         return f"<record>{header}<metadata>{body}</metadata></record>"
 
     def _verb_GetRecord(self, query: dict[str, str], expired: bool) -> str:
         self._check_args(query, {"identifier", "metadataPrefix"}, {"identifier", "metadataPrefix"})
         prefix = query["metadataPrefix"]
         if prefix not in FORMATS:
-            raise _OaiProblem("cannotDisseminateFormat", f"Format {prefix!r} not supported")
+            raise _OaiProblemError("cannotDisseminateFormat", f"Format {prefix!r} not supported")
         entry = self.archive.by_id.get(query["identifier"].removeprefix("oai:arXiv.org:"))
         if entry is None:
-            raise _OaiProblem("idDoesNotExist", f"{query['identifier']} does not exist")
+            raise _OaiProblemError("idDoesNotExist", f"{query['identifier']} does not exist")
         return f"<GetRecord>{self._record(entry, prefix)}</GetRecord>"
 
     def _verb_ListIdentifiers(self, query: dict[str, str], expired: bool) -> str:
@@ -270,7 +309,7 @@ class OaiReplayServer:
             self._check_args(query, {"resumptionToken"}, {"resumptionToken"})
             state = _decode_token(query["resumptionToken"])
             if expired or state is None or state["expires"] <= dt.datetime.now(dt.UTC).timestamp():
-                raise _OaiProblem("badResumptionToken", "Invalid or expired resumption token")
+                raise _OaiProblemError("badResumptionToken", "Invalid or expired resumption token")
         else:
             self._check_args(query, {"metadataPrefix", "from", "until", "set"}, {"metadataPrefix"})
             state = {k: query.get(k) for k in ("metadataPrefix", "from", "until", "set")} | {"offset": 0}
@@ -279,18 +318,18 @@ class OaiReplayServer:
                     try:
                         dt.date.fromisoformat(state[key])
                     except ValueError:
-                        raise _OaiProblem("badArgument", f"Illegal date format for {key}: {state[key]!r}") from None
+                        raise _OaiProblemError("badArgument", f"Illegal date format for {key}: {state[key]!r}") from None
             if state["from"] and state["until"] and state["from"] > state["until"]:
-                raise _OaiProblem("badArgument", "from must be before until")
+                raise _OaiProblemError("badArgument", "from must be before until")
             if state["metadataPrefix"] not in FORMATS:
-                raise _OaiProblem("cannotDisseminateFormat", f"Format {state['metadataPrefix']!r} not supported")
+                raise _OaiProblemError("cannotDisseminateFormat", f"Format {state['metadataPrefix']!r} not supported")
             if state["set"]:
                 group = state["set"].split(":")[0]
                 if group not in GROUPS:
-                    raise _OaiProblem("badArgument", f"Unknown set {state['set']!r}")
+                    raise _OaiProblemError("badArgument", f"Unknown set {state['set']!r}")
         selected = self.archive.select(state["from"], state["until"], state["set"])
         if not selected:
-            raise _OaiProblem("noRecordsMatch", "No records match the request")
+            raise _OaiProblemError("noRecordsMatch", "No records match the request")
         offset = int(state["offset"])
         page = selected[offset : offset + self.page_size]
         items = "".join(self._record(e, state["metadataPrefix"], header_only) for e in page)
@@ -299,14 +338,16 @@ class OaiReplayServer:
         if next_offset < len(selected):
             tomorrow = dt.datetime.combine(dt.datetime.now(dt.UTC).date() + dt.timedelta(days=1), dt.time(), dt.UTC)
             next_state = dict(state, offset=next_offset, expires=tomorrow.timestamp())
-            token = (f'<resumptionToken cursor="{offset}" completeListSize="{len(selected)}">'
-                     f"{_encode_token(next_state)}</resumptionToken>")
+            token = (
+                f'<resumptionToken cursor="{offset}" completeListSize="{len(selected)}">'
+                f"{_encode_token(next_state)}</resumptionToken>"
+            )
         elif offset:
             token = f'<resumptionToken cursor="{offset}" completeListSize="{len(selected)}"/>'
         return f"<{verb}>{items}{token}</{verb}>"
 
 
-class _OaiProblem(Exception):
+class _OaiProblemError(Exception):
     def __init__(self, code: str, message: str) -> None:
         super().__init__(message)
         self.code = code
@@ -329,7 +370,7 @@ class _Handler(BaseHTTPRequestHandler):
     replay: OaiReplayServer
     protocol_version = "HTTP/1.1"
 
-    def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+    def do_GET(self) -> None:
         replay = self.replay
         with replay.log.lock:
             replay.log.times.append(time.monotonic())
@@ -354,5 +395,5 @@ class _Handler(BaseHTTPRequestHandler):
         except (BrokenPipeError, ConnectionResetError):
             pass  # the client gave up (timeout test); nothing to do
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+    def log_message(self, format: str, *args: Any) -> None:
         return

@@ -7,11 +7,35 @@ import re
 GROUPS = ("cs", "econ", "eess", "math", "physics", "q-bio", "q-fin", "stat")
 PHYSICS_ARCHIVES = frozenset(
     {
-        "astro-ph", "cond-mat", "gr-qc", "hep-ex", "hep-lat", "hep-ph", "hep-th", "math-ph", "nlin",
-        "nucl-ex", "nucl-th", "physics", "quant-ph",
+        "astro-ph",
+        "cond-mat",
+        "gr-qc",
+        "hep-ex",
+        "hep-lat",
+        "hep-ph",
+        "hep-th",
+        "math-ph",
+        "nlin",
+        "nucl-ex",
+        "nucl-th",
+        "physics",
+        "quant-ph",
         # retired archives that still appear in old records
-        "acc-phys", "adap-org", "ao-sci", "atom-ph", "bayes-an", "chao-dyn", "chem-ph", "comp-gas",
-        "cond-mat", "dg-ga", "funct-an", "mtrl-th", "patt-sol", "plasm-ph", "solv-int", "supr-con",
+        "acc-phys",
+        "adap-org",
+        "ao-sci",
+        "atom-ph",
+        "bayes-an",
+        "chao-dyn",
+        "chem-ph",
+        "comp-gas",
+        "dg-ga",
+        "funct-an",
+        "mtrl-th",
+        "patt-sol",
+        "plasm-ph",
+        "solv-int",
+        "supr-con",
     }
 )
 _OLD_MATH = frozenset({"alg-geom", "dg-ga", "funct-an", "q-alg"})
@@ -40,9 +64,7 @@ def validate_set(spec: str) -> str:
     """
     match = _SET_PATTERN.match(spec)
     if not match or match.group("group") not in GROUPS:
-        raise ValueError(
-            f"unknown arXiv set {spec!r}: expected group[:archive[:CATEGORY]] with group one of {', '.join(GROUPS)}"
-        )
+        raise ValueError(f"unknown arXiv set {spec!r}: expected group[:archive[:CATEGORY]] with group one of {', '.join(GROUPS)}")
     return spec
 
 

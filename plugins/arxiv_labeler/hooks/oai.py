@@ -18,6 +18,7 @@ class OaiHook:
         self.endpoint = endpoint
 
     def get_client(self) -> OaiClient:
+        """An :class:`OaiClient` for the connection's endpoint and politeness settings."""
         connection = optional_connection(self.http_conn_id)
         extra = connection.extra_dejson if connection is not None else {}
         endpoint = self.endpoint or (connection_url(connection) if connection is not None else ARXIV_OAI_ENDPOINT)

@@ -24,6 +24,7 @@ class SparkHook:
         self.conn_id = conn_id
 
     def get_settings(self, sparknlp: bool = False) -> SparkSettings:
+        """Spark settings from the connection, or local defaults without one."""
         connection = optional_connection(self.conn_id)
         if connection is None:
             return SparkSettings(sparknlp=sparknlp)

@@ -14,6 +14,7 @@ class WarehouseHook:
         self.conn_id = conn_id
 
     def get_url(self) -> str:
+        """The warehouse URL: the Postgres connection's URI, else the DuckDB default."""
         connection = optional_connection(self.conn_id)
         if connection is None:
             return default_warehouse_url()
@@ -24,6 +25,7 @@ class WarehouseHook:
         return str(PostgresHook(postgres_conn_id=self.conn_id).get_uri()).replace("postgres://", "postgresql://", 1)
 
     def get_warehouse(self) -> Warehouse:
+        """The warehouse, migrated to the latest schema."""
         warehouse = open_warehouse(self.get_url())
         warehouse.migrate()
         return warehouse

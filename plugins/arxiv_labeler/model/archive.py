@@ -126,7 +126,9 @@ class _ZipSource:
 
     def list(self, prefix: str) -> list[str]:
         start = self.root + prefix.rstrip("/") + "/"
-        return sorted(n[len(self.root) :] for n in self.names if n.startswith(start) and "/" not in n[len(start) :] and n != start)
+        return sorted(
+            n[len(self.root) :] for n in self.names if n.startswith(start) and "/" not in n[len(start) :] and n != start
+        )
 
 
 class ModelArchive:
@@ -185,17 +187,17 @@ class ModelArchive:
             raise ModelArchiveError(f"{self._source.name}: metadata/part-00000 is not a JSON object")
         found = metadata.get("class")
         if found != MODEL_CLASS:
-            raise ModelArchiveError(
-                f"{self._source.name}: model class is {found!r}; expected {MODEL_CLASS}"
-            )
+            raise ModelArchiveError(f"{self._source.name}: model class is {found!r}; expected {MODEL_CLASS}")
         return metadata
 
     @property
     def uid(self) -> str:
+        """The Spark ML uid from the metadata."""
         return str(self.metadata.get("uid", ""))
 
     @property
     def spark_version(self) -> str:
+        """The Spark version that saved the model."""
         return str(self.metadata.get("sparkVersion", ""))
 
     @cached_property
@@ -208,10 +210,12 @@ class ModelArchive:
 
     @property
     def engine(self) -> str:
+        """``onnx`` or ``tensorflow`` (Spark NLP's default when unset)."""
         return str(self.param_map.get("engine", "tensorflow"))
 
     @cached_property
     def params(self) -> ModelParams:
+        """The typed params that drive tokenization and scoring."""
         return ModelParams.from_param_map(self.param_map)
 
     def _feature(self, feature: str) -> dict[str, int]:
@@ -219,7 +223,8 @@ class ModelArchive:
         files = self._source.list(folder)
         if any(PurePosixPath(p).suffix == ".parquet" for p in files):
             raise ModelArchiveError(
-                f"{self._source.name}: {folder} uses 'dataset' (parquet) serialization; only the default 'object' mode is supported"
+                f"{self._source.name}: {folder} uses 'dataset' (parquet) serialization; "
+                "only the default 'object' mode is supported"
             )
         parts = [p for p in files if PurePosixPath(p).name.startswith("part-")]
         if not parts:
@@ -252,9 +257,7 @@ class ModelArchive:
         mapping = self._feature("labels")
         ids = sorted(mapping.values())
         if ids != list(range(len(ids))):
-            raise ModelArchiveError(
-                f"{self._source.name}: label ids must be 0..{len(ids) - 1} without gaps, got {ids[:20]}"
-            )
+            raise ModelArchiveError(f"{self._source.name}: label ids must be 0..{len(ids) - 1} without gaps, got {ids[:20]}")
         return [label for label, _ in sorted(mapping.items(), key=lambda kv: kv[1])]
 
     @cached_property
@@ -298,6 +301,7 @@ class ModelArchive:
 
     @property
     def onnx_sha256(self) -> str:
+        """sha256 of the ONNX graph bytes."""
         return hashlib.sha256(self.onnx_bytes).hexdigest()
 
     def validate(self) -> ModelArchive:

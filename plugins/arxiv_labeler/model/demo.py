@@ -55,11 +55,19 @@ def convert_bert_to_distilbert(bert: Any, num_labels: int, labels: Sequence[str]
     from transformers import DistilBertConfig, DistilBertForSequenceClassification
 
     cfg = bert.config
-    config = DistilBertConfig(
-        vocab_size=cfg.vocab_size, dim=cfg.hidden_size, n_layers=cfg.num_hidden_layers, n_heads=cfg.num_attention_heads,
-        hidden_dim=cfg.intermediate_size, max_position_embeddings=cfg.max_position_embeddings, activation=cfg.hidden_act,
-        dropout=0.1, attention_dropout=0.1, num_labels=num_labels,
-        id2label=dict(enumerate(labels)), label2id={label: i for i, label in enumerate(labels)},
+    config = DistilBertConfig(  # type: ignore[call-arg]  # num_labels etc. pass through to PretrainedConfig
+        vocab_size=cfg.vocab_size,
+        dim=cfg.hidden_size,
+        n_layers=cfg.num_hidden_layers,
+        n_heads=cfg.num_attention_heads,
+        hidden_dim=cfg.intermediate_size,
+        max_position_embeddings=cfg.max_position_embeddings,
+        activation=cfg.hidden_act,
+        dropout=0.1,
+        attention_dropout=0.1,
+        num_labels=num_labels,
+        id2label=dict(enumerate(labels)),
+        label2id={label: i for i, label in enumerate(labels)},
     )
     model = DistilBertForSequenceClassification(config)
     source = bert.state_dict()
@@ -74,14 +82,18 @@ def convert_bert_to_distilbert(bert: Any, num_labels: int, labels: Sequence[str]
             {"weight": source["embeddings.LayerNorm.weight"], "bias": source["embeddings.LayerNorm.bias"]}
         )
         mapping = {
-            "attention.q_lin": "attention.self.query", "attention.k_lin": "attention.self.key",
-            "attention.v_lin": "attention.self.value", "attention.out_lin": "attention.output.dense",
-            "sa_layer_norm": "attention.output.LayerNorm", "ffn.lin1": "intermediate.dense",
-            "ffn.lin2": "output.dense", "output_layer_norm": "output.LayerNorm",
+            "attention.q_lin": "attention.self.query",
+            "attention.k_lin": "attention.self.key",
+            "attention.v_lin": "attention.self.value",
+            "attention.out_lin": "attention.output.dense",
+            "sa_layer_norm": "attention.output.LayerNorm",
+            "ffn.lin1": "intermediate.dense",
+            "ffn.lin2": "output.dense",
+            "output_layer_norm": "output.LayerNorm",
         }
         for index, layer in enumerate(target.transformer.layer):
             for distil_name, bert_name in mapping.items():
-                module = layer.get_submodule(distil_name)
+                module: Any = layer.get_submodule(distil_name)
                 module.weight.copy_(source[f"encoder.layer.{index}.{bert_name}.weight"])
                 module.bias.copy_(source[f"encoder.layer.{index}.{bert_name}.bias"])
     return model
@@ -106,7 +118,7 @@ def load_training_data(path: Path) -> list[tuple[str, str]]:
 
 def stratified_split(pairs: list[tuple[str, str]], held_out: float = 0.2, seed: int = 13) -> tuple[list[int], list[int]]:
     """Indices (train, test), the same fraction of every group held out."""
-    rng = random.Random(seed)
+    rng = random.Random(seed)  # noqa: S311 - a reproducible split, not security
     train, test = [], []
     by_group: dict[str, list[int]] = {}
     for index, (_, group) in enumerate(pairs):
@@ -147,7 +159,7 @@ def train_head(model: Any, features: np.ndarray, targets: np.ndarray, epochs: in
     weights = torch.from_numpy(np.where(counts > 0, counts.sum() / (len(counts) * np.maximum(counts, 1)), 0.0).astype(np.float32))
     head = torch.nn.Sequential(model.pre_classifier, torch.nn.ReLU(), torch.nn.Dropout(0.1), model.classifier)
     optimizer = torch.optim.AdamW(head.parameters(), lr=2e-3, weight_decay=1e-2)
-    loss_fn = torch.nn.CrossEntropyLoss(weight=weights ** 0.5)
+    loss_fn = torch.nn.CrossEntropyLoss(weight=weights**0.5)
     head.train()
     for _ in range(epochs):
         permutation = torch.randperm(len(x))
@@ -206,7 +218,12 @@ def build_demo_model(output_dir: Path, training_data: Path | None = None) -> dic
         train_idx, test_idx = stratified_split(pairs)
         train_pairs = [pairs[i] for i in train_idx]
         test_pairs = [pairs[i] for i in test_idx]
-        log.info("training the head on %d abstracts (%s), %d held out", len(train_pairs), dict(Counter(g for _, g in train_pairs)), len(test_pairs))
+        log.info(
+            "training the head on %d abstracts (%s), %d held out",
+            len(train_pairs),
+            dict(Counter(g for _, g in train_pairs)),
+            len(test_pairs),
+        )
         features = cls_features(model, tokenizer, [t for t, _ in train_pairs])
         train_head(model, features, np.array([labels.index(g) for _, g in train_pairs]))
         report["head"] = f"trained on {len(train_pairs)} labeled abstracts from {training_data.name}"  # type: ignore[union-attr]
@@ -215,12 +232,22 @@ def build_demo_model(output_dir: Path, training_data: Path | None = None) -> dic
         report["head"] = "no training data: prototypes from short descriptions of each group"
     onnx_path = output_dir / f"{DEMO_NAME}.onnx"
     export_onnx(model, onnx_path)
-    zip_path = write_model_zip(output_dir / f"{DEMO_NAME}.zip", onnx_path.read_bytes(), vocabulary, labels,
-                               {"caseSensitive": False, "maxSentenceLength": MAX_SENTENCE_LENGTH, "batchSize": 16})
+    zip_path = write_model_zip(
+        output_dir / f"{DEMO_NAME}.zip",
+        onnx_path.read_bytes(),
+        vocabulary,
+        labels,
+        {"caseSensitive": False, "maxSentenceLength": MAX_SENTENCE_LENGTH, "batchSize": 16},
+    )
     onnx_path.unlink()
     archive = ModelArchive.open(zip_path)
-    int8_path = write_model_zip(output_dir / f"{DEMO_NAME}_int8.zip", quantized_onnx_bytes(archive), vocabulary, labels,
-                                {"caseSensitive": False, "maxSentenceLength": MAX_SENTENCE_LENGTH, "batchSize": 16})
+    int8_path = write_model_zip(
+        output_dir / f"{DEMO_NAME}_int8.zip",
+        quantized_onnx_bytes(archive),
+        vocabulary,
+        labels,
+        {"caseSensitive": False, "maxSentenceLength": MAX_SENTENCE_LENGTH, "batchSize": 16},
+    )
     report["model_zip"] = str(zip_path)
     report["int8_zip"] = str(int8_path)
     if test_pairs:

@@ -33,9 +33,7 @@ def check_members(archive: zipfile.ZipFile, name: str, max_bytes: int = DEFAULT_
             raise UnsafeArchiveError(f"{name}: refusing symbolic link entry {entry!r}")
         total += info.file_size
         if total > max_bytes:
-            raise UnsafeArchiveError(
-                f"{name}: unpacks to more than {max_bytes} bytes (limit); refusing a possible zip bomb"
-            )
+            raise UnsafeArchiveError(f"{name}: unpacks to more than {max_bytes} bytes (limit); refusing a possible zip bomb")
 
 
 def safe_extract(zip_path: Path, target: Path, max_bytes: int = DEFAULT_MAX_EXTRACTED_BYTES) -> None:

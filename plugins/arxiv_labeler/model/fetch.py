@@ -31,9 +31,7 @@ from arxiv_labeler.model.extract import DEFAULT_MAX_EXTRACTED_BYTES, safe_extrac
 
 log = logging.getLogger(__name__)
 
-PUBLISHED_MODEL_URI = (
-    "s3://auxdata.johnsnowlabs.com/public/models/arxiv_classifier_en_5.5.1_3.0_1744125685973.zip"
-)
+PUBLISHED_MODEL_URI = "s3://auxdata.johnsnowlabs.com/public/models/arxiv_classifier_en_5.5.1_3.0_1744125685973.zip"
 _S3_URI = re.compile(r"^s3://(?P<bucket>[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9])/(?P<key>[^\s]+\.zip)$")
 
 
@@ -43,6 +41,8 @@ class ModelFetchError(RuntimeError):
 
 @dataclass(frozen=True)
 class S3Location:
+    """A parsed ``s3://bucket/key.zip``."""
+
     bucket: str
     key: str
 
@@ -60,6 +60,7 @@ class S3Location:
 
     @property
     def name(self) -> str:
+        """The object's file name without ``.zip``: the model name."""
         return self.key.rsplit("/", 1)[-1].removesuffix(".zip")
 
 
@@ -78,6 +79,7 @@ class FetchedModel:
 
     @property
     def model_id(self) -> str:
+        """Name and sha256 of the zip."""
         return f"{self.name}@sha256:{self.sha256}"
 
     def archive(self) -> ModelArchive:
@@ -85,6 +87,7 @@ class FetchedModel:
         return ModelArchive.open(Path(self.model_dir), sha256=self.sha256, name=self.name)
 
     def summary(self) -> dict[str, Any]:
+        """The entry as a JSON-able dict (XCom)."""
         return asdict(self) | {"model_id": self.model_id}
 
 
@@ -177,8 +180,14 @@ class ModelFetcher:
             shutil.rmtree(entry, ignore_errors=True)
             work.rename(entry)  # atomic: the entry appears complete or not at all
             fetched = FetchedModel(
-                uri=uri, name=location.name, etag=etag, sha256=sha256, size=int(head["ContentLength"]),
-                zip_path=str(entry / "model.zip"), model_dir=str(entry / "model"), downloaded=True,
+                uri=uri,
+                name=location.name,
+                etag=etag,
+                sha256=sha256,
+                size=int(head["ContentLength"]),
+                zip_path=str(entry / "model.zip"),
+                model_dir=str(entry / "model"),
+                downloaded=True,
             )
             manifest = entry / "manifest.json"
             manifest.with_suffix(".tmp").write_text(json.dumps(asdict(fetched), indent=2))

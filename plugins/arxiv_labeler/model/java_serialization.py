@@ -243,9 +243,7 @@ def read_tuple2_array(data: bytes) -> list[tuple[str, int]]:
     reader = _Reader(data)
     magic, version = struct.unpack(">HH", reader.read(4))
     if magic != STREAM_MAGIC or version != STREAM_VERSION:
-        raise JavaSerializationError(
-            f"not a Java serialization stream (magic {magic:#06x}, version {version})"
-        )
+        raise JavaSerializationError(f"not a Java serialization stream (magic {magic:#06x}, version {version})")
     items = reader.content()
     if not isinstance(items, list):
         raise JavaSerializationError("stream does not hold an array")

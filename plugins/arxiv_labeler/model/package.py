@@ -65,9 +65,7 @@ def _feature_parts(mapping: dict[str, int]) -> list[bytes]:
     items = list(mapping.items())
     records = [write_tuple2_array(items[i : i + PAIRS_PER_RECORD]) for i in range(0, len(items), PAIRS_PER_RECORD)]
     per_part = -(-len(records) // PART_FILES) if records else 0
-    return [
-        sequence_file_bytes(records[p * per_part : (p + 1) * per_part]) for p in range(PART_FILES)
-    ]
+    return [sequence_file_bytes(records[p * per_part : (p + 1) * per_part]) for p in range(PART_FILES)]
 
 
 def _add(archive: zipfile.ZipFile, name: str, data: bytes, with_crc: bool = True) -> None:
@@ -129,9 +127,7 @@ def write_model_zip(
 
 def package_from_files(output: Path, onnx_path: Path, vocab_path: Path, labels_path: Path, params: dict[str, Any]) -> Path:
     """Package ``model.onnx`` + ``vocab.txt`` + ``labels.txt`` (Spark NLP's ``loadSavedModel`` inputs)."""
-    return write_model_zip(
-        output, onnx_path.read_bytes(), read_vocab_file(vocab_path), read_labels_file(labels_path), params
-    )
+    return write_model_zip(output, onnx_path.read_bytes(), read_vocab_file(vocab_path), read_labels_file(labels_path), params)
 
 
 def export_onnx(model: Any, path: Path, max_length: int = 512) -> Path:
@@ -166,6 +162,8 @@ def export_onnx(model: Any, path: Path, max_length: int = 512) -> Path:
         external_data=False,
         verbose=False,
     )
+    if program is None:
+        raise RuntimeError("torch.onnx.export returned no program")
     program.save(str(path), external_data=False)
     return path
 
@@ -174,7 +172,7 @@ def package_from_huggingface(output: Path, model_dir: Path, params: dict[str, An
     """Package a Hugging Face ``DistilBertForSequenceClassification`` directory (needs torch + transformers)."""
     from transformers import DistilBertForSequenceClassification
 
-    model = DistilBertForSequenceClassification.from_pretrained(str(model_dir))
+    model: Any = DistilBertForSequenceClassification.from_pretrained(str(model_dir))
     vocab_path = model_dir / "vocab.txt"
     if not vocab_path.exists():
         raise ValueError(f"{model_dir}: no vocab.txt (a WordPiece vocabulary is required)")

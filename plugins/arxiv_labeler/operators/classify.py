@@ -49,6 +49,7 @@ class ClassifyPapersOperator(BaseOperator):
         self._spark: Any = None
 
     def execute(self, context: Any) -> dict[str, Any]:
+        """Classify the landed papers; returns the stage's counts and output path."""
         started = time.monotonic()
         config = RunConfig.from_xcom(self.run_config)
         fetched = FetchedModel(**{k: v for k, v in self.model.items() if k in FetchedModel.__dataclass_fields__})
@@ -60,8 +61,10 @@ class ClassifyPapersOperator(BaseOperator):
             return empty_result(output, archive).summary() | {"seconds": round(time.monotonic() - started, 3)}
         known: set[tuple[str, str]] = set()
         if not config.reclassify and landed.num_rows:
-            known = WarehouseHook(self.warehouse_conn_id).get_warehouse().labeled_hashes(
-                fetched.model_id, landed.column("arxiv_id").to_pylist()
+            known = (
+                WarehouseHook(self.warehouse_conn_id)
+                .get_warehouse()
+                .labeled_hashes(fetched.model_id, landed.column("arxiv_id").to_pylist())
             )
         settings = SparkHook(self.spark_conn_id).get_settings(sparknlp=config.engine == "sparknlp")
         self._spark = start_session(settings)
@@ -71,8 +74,15 @@ class ClassifyPapersOperator(BaseOperator):
                 self._spark, config.engine, archive, Path(fetched.zip_path), Path(fetched.model_dir), quantize=config.quantize
             )
             result = classify_records(
-                self._spark, records, engine, archive, output, dt.datetime.now(dt.UTC).isoformat(),
-                known=sorted(known), reclassify=config.reclassify, engine_reason=reason,
+                self._spark,
+                records,
+                engine,
+                archive,
+                output,
+                dt.datetime.now(dt.UTC).isoformat(),
+                known=sorted(known),
+                reclassify=config.reclassify,
+                engine_reason=reason,
             )
         finally:
             self._spark.stop()

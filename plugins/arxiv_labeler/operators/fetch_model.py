@@ -26,6 +26,7 @@ class FetchModelOperator(BaseOperator):
         self.aws_conn_id = aws_conn_id
 
     def execute(self, context: Any) -> dict[str, Any]:
+        """Fetch and validate the model; returns the cache entry and its labels."""
         started = time.monotonic()
         config = RunConfig.from_xcom(self.run_config)
         fetcher = ModelFetcher(ModelStoreHook(self.aws_conn_id).get_client(), Path(self.cache_dir))

@@ -23,7 +23,13 @@ class HarvestArxivOperator(BaseOperator):
     template_fields: Sequence[str] = ("run_config", "landing_dir")
 
     def __init__(
-        self, *, run_config: Any, landing_dir: str, http_conn_id: str | None = "arxiv_oai", metadata_prefix: str = "arXivRaw", **kwargs: Any
+        self,
+        *,
+        run_config: Any,
+        landing_dir: str,
+        http_conn_id: str | None = "arxiv_oai",
+        metadata_prefix: str = "arXivRaw",
+        **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self.run_config = run_config
@@ -32,6 +38,7 @@ class HarvestArxivOperator(BaseOperator):
         self.metadata_prefix = metadata_prefix
 
     def execute(self, context: Any) -> dict[str, Any]:
+        """Harvest the run's days; returns partitions and counts."""
         started = time.monotonic()
         config = RunConfig.from_xcom(self.run_config)
         client = OaiHook(self.http_conn_id).get_client()

@@ -23,7 +23,14 @@ class LoadWarehouseOperator(BaseOperator):
     template_fields: Sequence[str] = ("run_config", "model", "harvest", "classify")
 
     def __init__(
-        self, *, run_config: Any, model: Any, harvest: Any, classify: Any, warehouse_conn_id: str | None = "arxiv_warehouse", **kwargs: Any
+        self,
+        *,
+        run_config: Any,
+        model: Any,
+        harvest: Any,
+        classify: Any,
+        warehouse_conn_id: str | None = "arxiv_warehouse",
+        **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self.run_config = run_config
@@ -33,6 +40,7 @@ class LoadWarehouseOperator(BaseOperator):
         self.warehouse_conn_id = warehouse_conn_id
 
     def execute(self, context: Any) -> dict[str, Any]:
+        """Load papers and labels in one transaction; returns the counts."""
         started = time.monotonic()
         config = RunConfig.from_xcom(self.run_config)
         papers = read_landed(self.harvest["partitions"])
@@ -64,7 +72,9 @@ class LoadWarehouseOperator(BaseOperator):
         result = warehouse.load(papers, labels, model, run)
         for asset in self.outlets or []:
             context["outlet_events"][asset].extra = {
-                "interval": f"{config.start}..{config.end}", "model_id": model.model_id, "labels_written": result.labels_written,
+                "interval": f"{config.start}..{config.end}",
+                "model_id": model.model_id,
+                "labels_written": result.labels_written,
             }
         return {
             "warehouse": repr(warehouse),

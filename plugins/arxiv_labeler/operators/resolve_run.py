@@ -16,6 +16,7 @@ class ResolveRunOperator(BaseOperator):
     ui_color = "#e8f1fb"
 
     def execute(self, context: Any) -> dict[str, Any]:
+        """Resolve and validate the run config; returns it for XCom."""
         try:
             config = resolve_run_config(
                 dict(context["params"]),
@@ -26,6 +27,12 @@ class ResolveRunOperator(BaseOperator):
             raise AirflowFailException(str(exc)) from exc  # retrying cannot fix a bad param
         self.log.info(
             "run %s covers %s..%s (from %s), sets=%s, engine=%s, model=%s",
-            context["run_id"], config.start, config.end, config.source, config.sets or "all", config.engine, config.model_uri,
+            context["run_id"],
+            config.start,
+            config.end,
+            config.source,
+            config.sets or "all",
+            config.engine,
+            config.model_uri,
         )
         return config.to_xcom()

@@ -14,6 +14,8 @@ MIGRATIONS_TABLE = "arxiv_schema_migrations"
 
 @dataclass(frozen=True)
 class Migration:
+    """One versioned SQL file."""
+
     version: int
     name: str
     sql: str

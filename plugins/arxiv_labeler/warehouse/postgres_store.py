@@ -9,11 +9,30 @@ import psycopg
 from arxiv_labeler.warehouse.store import Warehouse
 
 _PG_TYPES = {
-    "arxiv_id": "TEXT", "version": "INTEGER", "created": "DATE", "updated": "DATE", "datestamp": "DATE",
-    "title": "TEXT", "abstract": "TEXT", "authors": "TEXT[]", "categories": "TEXT[]", "primary_category": "TEXT",
-    "arxiv_group": "TEXT", "comments": "TEXT", "doi": "TEXT", "journal_ref": "TEXT", "license": "TEXT",
-    "text_sha256": "TEXT", "harvested_in_run": "TEXT", "model_id": "TEXT", "label": "TEXT", "score": "REAL",
-    "scores": "JSONB", "text_source": "TEXT", "labeled_at": "TIMESTAMPTZ", "run_id": "TEXT",
+    "arxiv_id": "TEXT",
+    "version": "INTEGER",
+    "created": "DATE",
+    "updated": "DATE",
+    "datestamp": "DATE",
+    "title": "TEXT",
+    "abstract": "TEXT",
+    "authors": "TEXT[]",
+    "categories": "TEXT[]",
+    "primary_category": "TEXT",
+    "arxiv_group": "TEXT",
+    "comments": "TEXT",
+    "doi": "TEXT",
+    "journal_ref": "TEXT",
+    "license": "TEXT",
+    "text_sha256": "TEXT",
+    "harvested_in_run": "TEXT",
+    "model_id": "TEXT",
+    "label": "TEXT",
+    "score": "REAL",
+    "scores": "JSONB",
+    "text_source": "TEXT",
+    "labeled_at": "TIMESTAMPTZ",
+    "run_id": "TEXT",
 }
 
 

@@ -26,6 +26,8 @@ GROUP BY 1, 2 ORDER BY 2
 
 @dataclass
 class Report:
+    """Rows for the report and the models in use."""
+
     rows: list[dict[str, Any]]
     models: list[dict[str, Any]]
 
@@ -48,7 +50,7 @@ def render(report: Report, fmt: str = "table") -> str:
         writer.writerows(report.rows)
         return out.getvalue()
     lines = [f"{'day':<12}{'group':<10}{'label':<12}{'papers':>7}"]
-    lines += [f"{str(r['day']):<12}{str(r['paper_group']):<10}{str(r['label']):<12}{r['papers']:>7}" for r in report.rows]
+    lines += [f"{r['day']!s:<12}{r['paper_group']!s:<10}{r['label']!s:<12}{r['papers']:>7}" for r in report.rows]
     lines.append("")
     lines.append("models:")
     lines += [f"  {m['model_id'][:80]}  registered {m['registered_at']}  {m['labeled_papers']} papers" for m in report.models]

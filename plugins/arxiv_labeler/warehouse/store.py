@@ -24,8 +24,23 @@ from arxiv_labeler.warehouse.migrations import MIGRATIONS_TABLE, migrations, spl
 log = logging.getLogger(__name__)
 
 PAPER_COLUMNS = [
-    "arxiv_id", "version", "created", "updated", "datestamp", "title", "abstract", "authors", "categories",
-    "primary_category", "arxiv_group", "comments", "doi", "journal_ref", "license", "text_sha256", "harvested_in_run",
+    "arxiv_id",
+    "version",
+    "created",
+    "updated",
+    "datestamp",
+    "title",
+    "abstract",
+    "authors",
+    "categories",
+    "primary_category",
+    "arxiv_group",
+    "comments",
+    "doi",
+    "journal_ref",
+    "license",
+    "text_sha256",
+    "harvested_in_run",
 ]
 LABEL_COLUMNS = ["arxiv_id", "model_id", "label", "score", "scores", "text_sha256", "text_source", "labeled_at", "run_id"]
 # Columns whose change counts as a new version of the paper (harvested_in_run is bookkeeping).
@@ -34,6 +49,8 @@ _PAPER_CONTENT = [c for c in PAPER_COLUMNS if c not in ("arxiv_id", "harvested_i
 
 @dataclass(frozen=True)
 class ModelInfo:
+    """The model row recorded with each load."""
+
     model_id: str
     name: str
     sha256: str
@@ -63,6 +80,8 @@ class RunRecord:
 
 @dataclass
 class LoadResult:
+    """What a load changed."""
+
     papers_inserted: int
     papers_updated: int
     papers_withdrawn: int
@@ -86,7 +105,9 @@ def paper_rows(papers: pa.Table, run_id: str) -> tuple[list[tuple[Any, ...]], li
 def label_rows(labels: pa.Table, run_id: str) -> list[tuple[Any, ...]]:
     """Rows for ``arxiv_paper_labels`` from the classify stage's output (unlabeled rows dropped)."""
     rows = []
-    for row in labels.select(["arxiv_id", "model_id", "label", "score", "scores", "text_sha256", "text_source", "labeled_at"]).to_pylist():
+    for row in labels.select(
+        ["arxiv_id", "model_id", "label", "score", "scores", "text_sha256", "text_source", "labeled_at"]
+    ).to_pylist():
         if row["label"] is None:
             continue
         scores = dict(row["scores"]) if row["scores"] is not None else {}
@@ -166,7 +187,10 @@ class Warehouse(ABC):
             with self.transaction() as cursor:
                 for statement in split_statements(migration.sql):
                     cursor.execute(statement)
-                cursor.execute(f"INSERT INTO {MIGRATIONS_TABLE} (version, name) VALUES (?, ?)".replace("?", self._param()), (migration.version, migration.name))
+                cursor.execute(
+                    f"INSERT INTO {MIGRATIONS_TABLE} (version, name) VALUES (?, ?)".replace("?", self._param()),
+                    (migration.version, migration.name),
+                )
             applied.append(migration.version)
             log.info("warehouse %s: applied migration %03d %s", self.dialect, migration.version, migration.name)
         return applied
@@ -183,7 +207,8 @@ class Warehouse(ABC):
             self._stage(cursor, "stage_ids", ["arxiv_id"], [(i,) for i in arxiv_ids])
             p = self._param()
             cursor.execute(
-                f"SELECT l.arxiv_id, l.text_sha256 FROM arxiv_paper_labels l JOIN stage_ids s USING (arxiv_id) WHERE l.model_id = {p}",
+                "SELECT l.arxiv_id, l.text_sha256 FROM arxiv_paper_labels l JOIN stage_ids s USING (arxiv_id) "
+                f"WHERE l.model_id = {p}",
                 (model_id,),
             )
             found.update((row[0], row[1]) for row in cursor.fetchall())
@@ -200,7 +225,8 @@ class Warehouse(ABC):
             self._stage(cursor, "stage_papers", PAPER_COLUMNS, upserts)
             cursor.execute(
                 "SELECT count(*) FROM stage_papers s JOIN arxiv_papers p USING (arxiv_id) WHERE "
-                + " OR ".join(f"p.{c} IS DISTINCT FROM s.{c}" for c in _PAPER_CONTENT) + " OR p.withdrawn"
+                + " OR ".join(f"p.{c} IS DISTINCT FROM s.{c}" for c in _PAPER_CONTENT)
+                + " OR p.withdrawn"
             )
             updated = cursor.fetchone()[0]
             cursor.execute(UPSERT_PAPERS)
@@ -224,25 +250,44 @@ class Warehouse(ABC):
             self._record_run(cursor, run)
         log.info(
             "warehouse %s: run %s: %d papers inserted, %d updated, %d withdrawn, %d labels written",
-            self.dialect, run.run_id, inserted, updated, withdrawn, len(labels_to_write),
+            self.dialect,
+            run.run_id,
+            inserted,
+            updated,
+            withdrawn,
+            len(labels_to_write),
         )
         return LoadResult(inserted, updated, withdrawn, len(labels_to_write))
 
     def _record_run(self, cursor: Any, run: RunRecord) -> None:
         p = self._param()
         columns = [
-            "run_id", "run_type", "interval_start", "interval_end", "model_id", "engine", "harvested", "new_papers",
-            "replaced", "deleted", "classified", "skipped_unchanged", "failed", "stage_seconds", "status", "finished_at",
+            "run_id",
+            "run_type",
+            "interval_start",
+            "interval_end",
+            "model_id",
+            "engine",
+            "harvested",
+            "new_papers",
+            "replaced",
+            "deleted",
+            "classified",
+            "skipped_unchanged",
+            "failed",
+            "stage_seconds",
+            "status",
+            "finished_at",
         ]
         values = [getattr(run, c) for c in columns[:13]] + [
-            json.dumps(run.stage_seconds, sort_keys=True), run.status, dt.datetime.now(dt.UTC).replace(tzinfo=None)
+            json.dumps(run.stage_seconds, sort_keys=True),
+            run.status,
+            dt.datetime.now(dt.UTC).replace(tzinfo=None),
         ]
         placeholders = [p] * len(columns)
         placeholders[13] = self._json(p)
         cursor.execute(f"DELETE FROM arxiv_pipeline_runs WHERE run_id = {p}", (run.run_id,))
-        cursor.execute(
-            f"INSERT INTO arxiv_pipeline_runs ({', '.join(columns)}) VALUES ({', '.join(placeholders)})", values
-        )
+        cursor.execute(f"INSERT INTO arxiv_pipeline_runs ({', '.join(columns)}) VALUES ({', '.join(placeholders)})", values)
 
     def query(self, sql: str, params: Sequence[Any] = ()) -> tuple[list[str], list[tuple[Any, ...]]]:
         """Run a read query; returns (column names, rows)."""
