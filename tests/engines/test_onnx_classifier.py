@@ -22,7 +22,7 @@ TEXTS = [
 
 
 def test_scores_equal_the_pytorch_model(tiny_zip: Path, tiny_dir: Path) -> None:
-    classifier = OnnxSequenceClassifier(ModelArchive.open(tiny_zip), threads=1)
+    classifier = OnnxSequenceClassifier.from_archive(ModelArchive.open(tiny_zip), threads=1)
     encoded = [classifier.tokenizer.encode_ids(t) for t in TEXTS if classifier.tokenizer.encode_ids(t)]
     reference = np.array(torch_logits(tiny_dir, encoded), dtype=np.float32)  # type: ignore[arg-type]
     np.testing.assert_allclose(classifier.logits(encoded), reference, atol=1e-5)  # type: ignore[arg-type]
@@ -30,8 +30,8 @@ def test_scores_equal_the_pytorch_model(tiny_zip: Path, tiny_dir: Path) -> None:
 
 def test_batching_does_not_change_results(tiny_zip: Path) -> None:
     archive = ModelArchive.open(tiny_zip)
-    one = OnnxSequenceClassifier(archive, threads=1, batch_size=1).classify(TEXTS)
-    many = OnnxSequenceClassifier(archive, threads=1, batch_size=64).classify(TEXTS)
+    one = OnnxSequenceClassifier.from_archive(archive, threads=1, batch_size=1).classify(TEXTS)
+    many = OnnxSequenceClassifier.from_archive(archive, threads=1, batch_size=64).classify(TEXTS)
     assert [[c.result for c in doc] for doc in one] == [[c.result for c in doc] for doc in many]
     for a, b in zip(one, many, strict=True):
         for x, y in zip(a, b, strict=True):
@@ -39,7 +39,7 @@ def test_batching_does_not_change_results(tiny_zip: Path) -> None:
 
 
 def test_annotations_like_spark_nlp(tiny_zip: Path) -> None:
-    classifier = OnnxSequenceClassifier(ModelArchive.open(tiny_zip), threads=1)
+    classifier = OnnxSequenceClassifier.from_archive(ModelArchive.open(tiny_zip), threads=1)
     results = classifier.classify(TEXTS)
     assert results[2] == []  # no tokens: never sent to the model, no label
     first = results[0][0]
@@ -55,5 +55,18 @@ def test_int8_variant_runs(tiny_zip: Path) -> None:
     from arxiv_labeler.model.quantize import quantized_onnx_bytes
 
     archive = ModelArchive.open(tiny_zip)
-    int8 = OnnxSequenceClassifier(archive, threads=1, onnx_bytes=quantized_onnx_bytes(archive))
+    int8 = OnnxSequenceClassifier.from_archive(archive, threads=1, onnx_bytes=quantized_onnx_bytes(archive))
     assert len(int8.classify(TEXTS)) == len(TEXTS)
+
+
+def test_worker_bundle_gives_the_same_results(tiny_zip: Path, tmp_path: Path) -> None:
+    from arxiv_labeler.engines.worker_bundle import ModelSpec, prepare_bundle
+
+    archive = ModelArchive.open(tiny_zip)
+    bundle = prepare_bundle(archive, tmp_path, "none")
+    assert prepare_bundle(archive, tmp_path, "none") == bundle  # prepared once
+    from_bundle = OnnxSequenceClassifier(ModelSpec.load(bundle.spec_path), bundle.onnx_path, threads=1).classify(TEXTS)
+    direct = OnnxSequenceClassifier.from_archive(archive, threads=1).classify(TEXTS)
+    assert from_bundle == direct
+    int8 = prepare_bundle(archive, tmp_path, "int8")
+    assert int8.onnx_path != bundle.onnx_path and int8.onnx_path.stat().st_size < bundle.onnx_path.stat().st_size

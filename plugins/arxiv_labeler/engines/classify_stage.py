@@ -22,6 +22,8 @@ from arxiv_labeler.model.archive import ModelArchive
 log = logging.getLogger(__name__)
 
 ENGINES = ("auto", "onnx", "sparknlp")
+# A few tasks per core: small enough to balance uneven abstract lengths, large enough to batch well.
+PARTITIONS_PER_CORE = 2
 
 
 class Engine(Protocol):
@@ -114,6 +116,9 @@ def classify_records(
         before = candidates.count()
         candidates = candidates.join(known_df, ["arxiv_id", "text_sha256"], "left_anti")
         skipped = before - candidates.count()
+    # A day's Parquet is one small file, i.e. one partition: spread it so every core classifies.
+    partitions = max(1, spark.sparkContext.defaultParallelism * PARTITIONS_PER_CORE)
+    candidates = candidates.repartition(partitions, "arxiv_id")
     labeled = flatten_class_column(engine.classify(spark, candidates), archive.model_id, labeled_at)
     labeled = labeled.join(candidates.select("arxiv_id", "text_source"), "arxiv_id")
     labeled.select(*OUTPUT_COLUMNS).write.mode("overwrite").parquet(output_path)

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+from pathlib import Path
 
 import numpy as np
 
 from arxiv_labeler.engines.scoring import Category, categories_for, sigmoid, softmax
 from arxiv_labeler.engines.tokenizer import WordpieceTokenizer, pad_batch, utf16_len
-from arxiv_labeler.model.archive import ModelArchive
+from arxiv_labeler.engines.worker_bundle import ModelSpec
+from arxiv_labeler.model.archive import ModelArchive, ModelArchiveError
 
 
 class OnnxSequenceClassifier:
@@ -21,24 +23,40 @@ class OnnxSequenceClassifier:
 
     def __init__(
         self,
-        archive: ModelArchive,
+        spec: ModelSpec,
+        graph: bytes | Path,
         threads: int | None = None,
         batch_size: int | None = None,
-        onnx_bytes: bytes | None = None,
     ) -> None:
         import onnxruntime as ort
 
-        archive.validate()
-        self.archive = archive
-        self.labels = archive.labels
-        self.params = archive.params
+        self.spec = spec
+        self.labels = spec.labels
+        self.params = spec.params
         self.batch_size = batch_size or self.params.batch_size
-        self.tokenizer = WordpieceTokenizer(archive.vocabulary, self.params.case_sensitive, self.params.max_sentence_length)
+        self.tokenizer = WordpieceTokenizer(spec.vocabulary, self.params.case_sensitive, self.params.max_sentence_length)
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads or (os.cpu_count() or 1)
         options.inter_op_num_threads = 1
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        self.session = ort.InferenceSession(onnx_bytes or archive.onnx_bytes, options, providers=["CPUExecutionProvider"])
+        model = str(graph) if isinstance(graph, Path) else graph
+        self.session = ort.InferenceSession(model, options, providers=["CPUExecutionProvider"])
+        inputs = {i.name for i in self.session.get_inputs()}
+        outputs = {o.name for o in self.session.get_outputs()}
+        if not {"input_ids", "attention_mask"} <= inputs or "logits" not in outputs:
+            raise ModelArchiveError(
+                f"ONNX graph has inputs {sorted(inputs)} and outputs {sorted(outputs)}; "
+                "expected input_ids, attention_mask -> logits"
+            )
+
+    @classmethod
+    def from_archive(
+        cls, archive: ModelArchive, threads: int | None = None, batch_size: int | None = None, onnx_bytes: bytes | None = None
+    ) -> OnnxSequenceClassifier:
+        """A classifier straight from a model zip (validated first); ``onnx_bytes`` replaces its graph (int8)."""
+        archive.validate()
+        spec = ModelSpec(archive.model_id, archive.vocabulary, archive.labels, archive.params)
+        return cls(spec, onnx_bytes or archive.onnx_bytes, threads=threads, batch_size=batch_size)
 
     def logits(self, id_lists: Sequence[list[int]]) -> np.ndarray:
         """Logits for encoded documents, in input order, batched by length."""

@@ -13,29 +13,26 @@ from pyspark.sql import DataFrame, SparkSession
 
 from arxiv_labeler.engines.onnx_classifier import OnnxSequenceClassifier
 from arxiv_labeler.engines.schema import ENGINE_OUTPUT_SCHEMA
+from arxiv_labeler.engines.worker_bundle import ModelSpec, prepare_bundle
 from arxiv_labeler.model.archive import ModelArchive
 
 log = logging.getLogger(__name__)
 
 # One classifier per Python worker process, reused across batches and tasks (workers are reused).
-_WORKER_CLASSIFIERS: dict[tuple[str, str, int, int, str], OnnxSequenceClassifier] = {}
+_WORKER_CLASSIFIERS: dict[tuple[str, str, int, int], OnnxSequenceClassifier] = {}
 
 
-def worker_classifier(
-    model_file: str, sha256: str, threads: int, batch_size: int, quantize: str = "none"
-) -> OnnxSequenceClassifier:
-    """The worker's classifier for a shipped model zip, created on first use."""
-    key = (model_file, sha256, threads, batch_size, quantize)
+def _local_file(ref: str) -> Path:
+    return Path(ref) if Path(ref).is_absolute() else Path(SparkFiles.get(ref))
+
+
+def worker_classifier(onnx_ref: str, spec_ref: str, threads: int, batch_size: int) -> OnnxSequenceClassifier:
+    """The worker's classifier for a shipped bundle, created on first use."""
+    key = (onnx_ref, spec_ref, threads, batch_size)
     classifier = _WORKER_CLASSIFIERS.get(key)
     if classifier is None:
-        local = Path(model_file) if Path(model_file).is_absolute() else Path(SparkFiles.get(model_file))
-        archive = ModelArchive.open(local, sha256=sha256)
-        onnx_bytes = None
-        if quantize == "int8":
-            from arxiv_labeler.model.quantize import quantized_onnx_bytes
-
-            onnx_bytes = quantized_onnx_bytes(archive)
-        classifier = OnnxSequenceClassifier(archive, threads=threads, batch_size=batch_size, onnx_bytes=onnx_bytes)
+        spec = ModelSpec.load(_local_file(spec_ref))
+        classifier = OnnxSequenceClassifier(spec, _local_file(onnx_ref), threads=threads, batch_size=batch_size or None)
         _WORKER_CLASSIFIERS[key] = classifier
     return classifier
 
@@ -46,7 +43,12 @@ class OnnxEngine:
     name = "onnx"
 
     def __init__(
-        self, model_zip: Path, sha256: str, threads_per_task: int | None = None, batch_size: int = 0, quantize: str = "none"
+        self,
+        model_zip: Path,
+        sha256: str,
+        threads_per_task: int | None = None,
+        batch_size: int = 0,
+        quantize: str = "none",
     ) -> None:
         self.model_zip = model_zip
         self.sha256 = sha256
@@ -56,17 +58,20 @@ class OnnxEngine:
 
     def classify(self, spark: SparkSession, papers: DataFrame) -> DataFrame:
         """Return ``ENGINE_OUTPUT_SCHEMA`` rows for ``papers``; the model travels by SparkFiles."""
+        archive = ModelArchive.open(self.model_zip, sha256=self.sha256)
+        bundle = prepare_bundle(archive, self.model_zip.parent / ".worker-bundles", self.quantize)
         context = spark.sparkContext
         if str(context.master).startswith("local"):
-            model_ref = str(self.model_zip.resolve())  # same machine: no copy needed
+            onnx_ref, spec_ref = str(bundle.onnx_path.resolve()), str(bundle.spec_path.resolve())  # same machine: no copy
         else:
-            context.addFile(str(self.model_zip))
-            model_ref = self.model_zip.name
+            context.addFile(str(bundle.onnx_path))
+            context.addFile(str(bundle.spec_path))
+            onnx_ref, spec_ref = bundle.onnx_path.name, bundle.spec_path.name
         threads = self.threads_per_task or max(1, (os.cpu_count() or 1) // max(1, context.defaultParallelism))
-        sha256, batch_size, quantize = self.sha256, self.batch_size, self.quantize
+        batch_size = self.batch_size
 
         def classify_batches(batches: Iterable[pd.DataFrame]) -> Iterable[pd.DataFrame]:
-            classifier = worker_classifier(model_ref, sha256, threads, batch_size, quantize)
+            classifier = worker_classifier(onnx_ref, spec_ref, threads, batch_size)
             for batch in batches:
                 annotations = classifier.classify(batch["text"].tolist())
                 yield pd.DataFrame(
@@ -90,5 +95,5 @@ class OnnxEngine:
                     }
                 )
 
-        log.info("onnx engine: %s threads per task, model %s", threads, model_ref)
+        log.info("onnx engine: %s threads per task, model %s (%s)", threads, onnx_ref, self.quantize)
         return papers.select("arxiv_id", "text_sha256", "text").mapInPandas(classify_batches, ENGINE_OUTPUT_SCHEMA)

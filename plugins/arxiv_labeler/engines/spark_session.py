@@ -46,6 +46,10 @@ class SparkSettings:
             "spark.pyspark.driver.python": sys.executable,
             "spark.python.worker.reuse": "true",
         }
+        if self.master.startswith("local"):
+            # Local mode talks only to itself: keep the driver on loopback whatever the hostname resolves to.
+            conf["spark.driver.host"] = "127.0.0.1"
+            conf["spark.driver.bindAddress"] = "127.0.0.1"
         if self.sparknlp:
             conf.update(
                 {

@@ -253,8 +253,10 @@ def build_demo_model(output_dir: Path, training_data: Path | None = None) -> dic
     if test_pairs:
         texts = [t for t, _ in test_pairs]
         truth = [labels.index(g) for _, g in test_pairs]
-        fp32 = [labels.index(c[0].result) for c in OnnxSequenceClassifier(archive).classify(texts)]
-        int8 = [labels.index(c[0].result) for c in OnnxSequenceClassifier(ModelArchive.open(int8_path)).classify(texts)]
+        fp32 = [labels.index(c[0].result) for c in OnnxSequenceClassifier.from_archive(archive).classify(texts)]
+        int8 = [
+            labels.index(c[0].result) for c in OnnxSequenceClassifier.from_archive(ModelArchive.open(int8_path)).classify(texts)
+        ]
         report["held_out"] = len(test_pairs)
         report["accuracy"] = round(float(np.mean(np.array(fp32) == np.array(truth))), 4)
         report["macro_f1"] = round(macro_f1(truth, fp32, len(labels)), 4)

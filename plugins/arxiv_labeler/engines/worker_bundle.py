@@ -1,0 +1,75 @@
+"""What Spark workers load: the raw ONNX file and a small JSON spec, prepared once on the driver.
+
+Workers then open the graph file directly (no 250 MB zip read, no protobuf parse,
+int8 quantization done once), which cuts both start-up time and memory per worker.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from arxiv_labeler.model.archive import ModelArchive, ModelParams
+
+QUANTIZE_MODES = ("none", "int8")
+
+
+@dataclass(frozen=True)
+class WorkerBundle:
+    """A model prepared for workers: ``<key>.onnx`` and ``<key>.json`` side by side."""
+
+    onnx_path: Path
+    spec_path: Path
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """Everything but the graph: vocabulary, labels in id order, params, identity."""
+
+    model_id: str
+    vocabulary: dict[str, int]
+    labels: list[str]
+    params: ModelParams
+
+    @classmethod
+    def load(cls, path: Path) -> ModelSpec:
+        """Read a spec written by :func:`prepare_bundle`."""
+        data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+        return cls(data["model_id"], data["vocabulary"], data["labels"], ModelParams(**data["params"]))
+
+
+def prepare_bundle(archive: ModelArchive, directory: Path, quantize: str = "none") -> WorkerBundle:
+    """Write (once) the bundle for ``archive`` and ``quantize`` under ``directory``; returns its paths."""
+    if quantize not in QUANTIZE_MODES:
+        raise ValueError(f"quantize must be one of {QUANTIZE_MODES}, got {quantize!r}")
+    key = f"{archive.sha256[:16]}-{quantize}"
+    bundle = WorkerBundle(directory / f"{key}.onnx", directory / f"{key}.json")
+    if bundle.onnx_path.exists() and bundle.spec_path.exists():
+        return bundle
+    directory.mkdir(parents=True, exist_ok=True)
+    if quantize == "int8":
+        from arxiv_labeler.model.quantize import quantized_onnx_bytes
+
+        graph = quantized_onnx_bytes(archive)
+    else:
+        graph = archive.onnx_bytes
+    spec = {
+        "model_id": archive.model_id,
+        "vocabulary": archive.vocabulary,
+        "labels": archive.labels,
+        "params": asdict(archive.params),
+    }
+    scratch = Path(tempfile.mkdtemp(prefix=".bundle-", dir=directory))
+    try:
+        (scratch / "g.onnx").write_bytes(graph)
+        (scratch / "s.json").write_text(json.dumps(spec), encoding="utf-8")
+        # graph first, spec last: a spec on disk means its graph is complete
+        (scratch / "g.onnx").replace(bundle.onnx_path)
+        (scratch / "s.json").replace(bundle.spec_path)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    return bundle
