@@ -103,3 +103,20 @@ def test_flattening_a_spark_nlp_class_column(spark) -> None:  # type: ignore[no-
     assert (rows["1"].label, rows["1"].score, rows["1"].scores) == ("b", 0.75, {"a": 0.25, "b": 0.75})
     assert rows["2"].label is None and rows["2"].scores is None
     assert rows["3"].label == "b"  # multi-label: the top-scoring annotation
+
+
+def test_rerun_needs_no_spark_when_every_text_is_known() -> None:
+    from arxiv_labeler.engines.classify_stage import count_to_classify, nothing_to_classify
+
+    papers = [
+        PaperRecord("2611.00001", DAY, 1, DAY, DAY, "Deep learning networks", "A graph model."),
+        PaperRecord("2611.00002", DAY, 1, DAY, DAY, "", ""),
+        PaperRecord("2611.00003", DAY, deleted=True),
+    ]
+    landed = records_table(papers, DAY, DAY, DAY)
+    known = {(r["arxiv_id"], r["text_sha256"]) for r in landed.to_pylist()}
+    assert count_to_classify(landed, set(), reclassify=False) == 1
+    assert count_to_classify(landed, known, reclassify=False) == 0
+    assert count_to_classify(landed, known, reclassify=True) == 1
+    result = nothing_to_classify("/out", type("A", (), {"model_id": "m", "labels": ["x"]})(), landed, known)  # type: ignore[arg-type]
+    assert (result.papers, result.classified, result.skipped_unchanged, result.no_text) == (2, 0, 1, 1)

@@ -85,6 +85,22 @@ WORDS = [
 LABELS = ["cs", "math", "physics"]
 
 
+def tiny_config(labels: list[str]) -> object:
+    """The tiny DistilBERT's shape: 2 layers, dim 32."""
+    from transformers import DistilBertConfig
+
+    return DistilBertConfig(
+        vocab_size=len(vocabulary()),
+        dim=32,
+        n_layers=2,
+        n_heads=2,
+        hidden_dim=64,
+        max_position_embeddings=512,
+        num_labels=len(labels),
+        id2label=dict(enumerate(labels)),
+    )
+
+
 def vocabulary(uppercase: bool = False) -> dict[str, int]:
     pieces = list(dict.fromkeys(SPECIALS + WORDS + (["Deep", "Learning", "Quantum"] if uppercase else [])))
     return {piece: index for index, piece in enumerate(pieces)}
@@ -94,21 +110,12 @@ def build_tiny_model(directory: Path, seed: int = 0, labels: list[str] | None = 
     """Write tiny.zip (and tiny.onnx, the torch model's state) into ``directory``; returns the zip."""
     import torch
     from arxiv_labeler.model.package import export_onnx, write_model_zip
-    from transformers import DistilBertConfig, DistilBertForSequenceClassification
+    from transformers import DistilBertForSequenceClassification
 
     labels = labels or LABELS
     vocab = vocabulary()
     torch.manual_seed(seed)
-    config = DistilBertConfig(
-        vocab_size=len(vocab),
-        dim=32,
-        n_layers=2,
-        n_heads=2,
-        hidden_dim=64,
-        max_position_embeddings=512,
-        num_labels=len(labels),
-        id2label=dict(enumerate(labels)),
-    )
+    config = tiny_config(labels)
     model = DistilBertForSequenceClassification(config).eval()
     _prototype_head(model, vocab, len(labels))
     directory.mkdir(parents=True, exist_ok=True)
@@ -144,18 +151,10 @@ def _prototype_head(model: object, vocab: dict[str, int], num_labels: int) -> No
 def torch_logits(directory: Path, input_ids: list[list[int]], labels: list[str] | None = None) -> list[list[float]]:
     """Reference logits from the PyTorch model the zip was exported from."""
     import torch
-    from transformers import DistilBertConfig, DistilBertForSequenceClassification
+    from transformers import DistilBertForSequenceClassification
 
     labels = labels or LABELS
-    config = DistilBertConfig(
-        vocab_size=len(vocabulary()),
-        dim=32,
-        n_layers=2,
-        n_heads=2,
-        hidden_dim=64,
-        max_position_embeddings=512,
-        num_labels=len(labels),
-    )
+    config = tiny_config(labels)
     model = DistilBertForSequenceClassification(config)
     model.load_state_dict(torch.load(directory / "tiny.pt"))
     model.eval()

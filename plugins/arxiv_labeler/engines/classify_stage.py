@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Protocol
 
+import pyarrow as pa
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
@@ -58,6 +59,27 @@ class ClassifyResult:
 def empty_result(output_path: str, archive: ModelArchive) -> ClassifyResult:
     """The result for an interval with no papers (no Spark needed, no output written)."""
     return ClassifyResult(output_path, "none", "no papers to classify", archive.model_id, archive.labels, 0, 0, 0, 0, 0)
+
+
+def count_to_classify(landed: pa.Table, known: set[tuple[str, str]], reclassify: bool) -> int:
+    """Papers in the landed records that the stage would send to a model (no Spark needed to know)."""
+    rows = landed.select(["arxiv_id", "text_sha256", "text_source", "deleted"]).to_pylist()
+    return sum(
+        1
+        for r in rows
+        if not r["deleted"] and r["text_source"] != "empty" and (reclassify or (r["arxiv_id"], r["text_sha256"]) not in known)
+    )
+
+
+def nothing_to_classify(output_path: str, archive: ModelArchive, landed: pa.Table, known: set[tuple[str, str]]) -> ClassifyResult:
+    """The result when every paper's text is already labeled by this model: a rerun skips Spark entirely."""
+    papers = [r for r in landed.select(["arxiv_id", "text_source", "deleted"]).to_pylist() if not r["deleted"]]
+    no_text = sum(1 for r in papers if r["text_source"] == "empty")
+    skipped = len(papers) - no_text
+    log.info("all %d papers with text are already labeled by %s: nothing to classify", skipped, archive.model_id)
+    return ClassifyResult(
+        output_path, "none", "unchanged text", archive.model_id, archive.labels, len(papers), 0, skipped, 0, no_text
+    )
 
 
 def papers_to_classify(records: DataFrame) -> DataFrame:

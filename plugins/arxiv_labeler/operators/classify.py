@@ -10,7 +10,13 @@ from typing import Any
 
 from airflow.sdk import BaseOperator
 
-from arxiv_labeler.engines.classify_stage import choose_engine, classify_records, empty_result
+from arxiv_labeler.engines.classify_stage import (
+    choose_engine,
+    classify_records,
+    count_to_classify,
+    empty_result,
+    nothing_to_classify,
+)
 from arxiv_labeler.engines.spark_session import start_session
 from arxiv_labeler.harvest.harvester import read_landed
 from arxiv_labeler.hooks.spark import SparkHook
@@ -66,6 +72,10 @@ class ClassifyPapersOperator(BaseOperator):
                 .get_warehouse()
                 .labeled_hashes(fetched.model_id, landed.column("arxiv_id").to_pylist())
             )
+        if count_to_classify(landed, known, config.reclassify) == 0:
+            return nothing_to_classify(output, archive, landed, known).summary() | {
+                "seconds": round(time.monotonic() - started, 3)
+            }
         settings = SparkHook(self.spark_conn_id).get_settings(sparknlp=config.engine == "sparknlp")
         self._spark = start_session(settings)
         try:
