@@ -51,7 +51,7 @@ def jvm_fixtures() -> Path:
     return JVM_FIXTURES
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def spark():  # type: ignore[no-untyped-def]
     from arxiv_labeler.engines.spark_session import SparkSettings, start_session
 

@@ -120,3 +120,10 @@ def test_rerun_needs_no_spark_when_every_text_is_known() -> None:
     assert count_to_classify(landed, known, reclassify=True) == 1
     result = nothing_to_classify("/out", type("A", (), {"model_id": "m", "labels": ["x"]})(), landed, known)  # type: ignore[arg-type]
     assert (result.papers, result.classified, result.skipped_unchanged, result.no_text) == (2, 0, 1, 1)
+
+
+def test_a_running_session_on_another_master_is_refused(spark) -> None:  # type: ignore[no-untyped-def]
+    from arxiv_labeler.engines.spark_session import SparkSettings, start_session
+
+    with pytest.raises(RuntimeError, match=r"master 'local\[2\]' is already running in this process"):
+        start_session(SparkSettings(master="local[1]"))

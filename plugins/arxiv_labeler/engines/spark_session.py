@@ -75,6 +75,12 @@ def start_session(settings: SparkSettings) -> SparkSession:
         builder = builder.config(key, value)
     log.info("starting Spark: master=%s driver_memory=%s sparknlp=%s", settings.master, settings.driver_memory, settings.sparknlp)
     session = builder.getOrCreate()
+    if session.sparkContext.master != settings.master:
+        # getOrCreate returns a running session whatever master it has: never run on the wrong cluster.
+        raise RuntimeError(
+            f"a Spark session with master {session.sparkContext.master!r} is already running in this process; "
+            f"stop it before starting one on {settings.master!r}"
+        )
     session.sparkContext.setLogLevel("WARN")
     ship_package(session)
     return session
