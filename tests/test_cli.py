@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from arxiv_labeler.cli import build_parser, main
 
 PROJECT = Path(__file__).resolve().parents[1]
@@ -23,7 +24,8 @@ def test_help_lists_subcommands() -> None:
     )
     for command in ("model", "tokenize", "classify", "harvest", "oai-replay", "report", "demo"):
         assert command in result.stdout
-    assert "inspect" in build_parser().format_help() or True
+    model_help = build_parser()._subparsers._group_actions[0].choices["model"].format_help()  # type: ignore[union-attr]
+    assert "inspect" in model_help and "package" in model_help and "demo" in model_help
 
 
 def test_model_inspect_prints_json(tiny_zip: Path, capsys) -> None:  # type: ignore[no-untyped-def]
@@ -72,3 +74,69 @@ def test_bad_model_is_one_line_not_a_traceback(tmp_path: Path, capsys) -> None: 
     assert main(["model", "inspect", str(bad)]) == 2
     err = capsys.readouterr().err
     assert err.startswith("arxiv-labeler model: error:") and "not a zip file" in err and "Traceback" not in err
+
+
+def test_harvest_command_against_the_replay_server(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    from arxiv_labeler.harvest.replay_server import OaiReplayServer, ReplayArchive
+
+    from tests.conftest import DEMO_JSONL
+
+    with OaiReplayServer(ReplayArchive.from_file(DEMO_JSONL), page_size=3) as server:
+        code = main(
+            [
+                "harvest",
+                "--from",
+                "2026-11-19",
+                "--until",
+                "2026-11-20",
+                "--endpoint",
+                server.url,
+                "--delay",
+                "0.01",
+                "--set",
+                "physics",
+                "--out",
+                str(tmp_path),
+                "--quiet",
+            ]
+        )
+    assert code == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["records"] == 5 and len(summary["partitions"]) == 2  # physics papers: 2 on the 19th, 3 on the 20th
+
+
+def test_harvest_command_refuses_a_fast_delay_against_arxiv(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    assert main(["harvest", "--from", "2026-11-19", "--until", "2026-11-19", "--delay", "1", "--out", str(tmp_path)]) == 2
+    assert "below arXiv's limit of 3.0 s" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+@pytest.mark.spark
+def test_classify_command_on_a_snapshot_jsonl(tiny_zip: Path, tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    import pyarrow.parquet as pq
+
+    from tests.conftest import DEMO_JSONL
+
+    out = tmp_path / "labeled"
+    assert (
+        main(
+            [
+                "classify",
+                "--model",
+                str(tiny_zip),
+                "--input",
+                str(DEMO_JSONL),
+                "--output",
+                str(out),
+                "--engine",
+                "auto",
+                "--master",
+                "local[2]",
+            ]
+        )
+        == 0
+    )
+    summary = json.loads(capsys.readouterr().out)
+    assert (summary["classified"], summary["engine"], summary["title_only"]) == (24, "onnx", 1)
+    table = pq.read_table(out)
+    assert table.num_rows == 24 and set(table.column("label").to_pylist()) <= {"cs", "math", "physics"}
