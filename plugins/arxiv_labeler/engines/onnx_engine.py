@@ -13,7 +13,7 @@ from pyspark.sql import DataFrame, SparkSession
 
 from arxiv_labeler.engines.onnx_classifier import OnnxSequenceClassifier
 from arxiv_labeler.engines.schema import ENGINE_OUTPUT_SCHEMA
-from arxiv_labeler.engines.worker_bundle import ModelSpec, prepare_bundle
+from arxiv_labeler.engines.worker_bundle import ModelSpec, bundle_paths, prepare_bundle
 from arxiv_labeler.model.archive import ModelArchive
 
 log = logging.getLogger(__name__)
@@ -58,8 +58,10 @@ class OnnxEngine:
 
     def classify(self, spark: SparkSession, papers: DataFrame) -> DataFrame:
         """Return ``ENGINE_OUTPUT_SCHEMA`` rows for ``papers``; the model travels by SparkFiles."""
-        archive = ModelArchive.open(self.model_zip, sha256=self.sha256)
-        bundle = prepare_bundle(archive, self.model_zip.parent / ".worker-bundles", self.quantize)
+        directory = self.model_zip.parent / ".worker-bundles"
+        bundle = bundle_paths(directory, self.sha256, self.quantize)
+        if not (bundle.onnx_path.exists() and bundle.spec_path.exists()):  # the zip is read only the first time
+            bundle = prepare_bundle(ModelArchive.open(self.model_zip, sha256=self.sha256), directory, self.quantize)
         context = spark.sparkContext
         if str(context.master).startswith("local"):
             onnx_ref, spec_ref = str(bundle.onnx_path.resolve()), str(bundle.spec_path.resolve())  # same machine: no copy

@@ -42,12 +42,17 @@ class ModelSpec:
         return cls(data["model_id"], data["vocabulary"], data["labels"], ModelParams(**data["params"]))
 
 
-def prepare_bundle(archive: ModelArchive, directory: Path, quantize: str = "none") -> WorkerBundle:
-    """Write (once) the bundle for ``archive`` and ``quantize`` under ``directory``; returns its paths."""
+def bundle_paths(directory: Path, sha256: str, quantize: str) -> WorkerBundle:
+    """Where the bundle of a model (by zip sha256) and quantization lives."""
     if quantize not in QUANTIZE_MODES:
         raise ValueError(f"quantize must be one of {QUANTIZE_MODES}, got {quantize!r}")
-    key = f"{archive.sha256[:16]}-{quantize}"
-    bundle = WorkerBundle(directory / f"{key}.onnx", directory / f"{key}.json")
+    key = f"{sha256[:16]}-{quantize}"
+    return WorkerBundle(directory / f"{key}.onnx", directory / f"{key}.json")
+
+
+def prepare_bundle(archive: ModelArchive, directory: Path, quantize: str = "none") -> WorkerBundle:
+    """Write (once) the bundle for ``archive`` and ``quantize`` under ``directory``; returns its paths."""
+    bundle = bundle_paths(directory, archive.sha256, quantize)
     if bundle.onnx_path.exists() and bundle.spec_path.exists():
         return bundle
     directory.mkdir(parents=True, exist_ok=True)

@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import re
 import zipfile
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -335,6 +334,3 @@ def _directory_digest(path: Path) -> str:
     for file in sorted(p for p in path.rglob("*") if p.is_file()):
         digest.update(str(file.relative_to(path)).encode() + b"\0" + file.read_bytes())
     return digest.hexdigest()
-
-
-UID_PATTERN = re.compile(r"^DistilBertForSequenceClassification_[0-9a-f]{12}$")

@@ -198,7 +198,6 @@ def macro_f1(truth: Sequence[int], predicted: Sequence[int], num_labels: int) ->
 
 def build_demo_model(output_dir: Path, training_data: Path | None = None) -> dict[str, Any]:
     """Build ``arxiv_groups_demo.zip`` (+ int8 variant) in ``output_dir``; returns the evaluation report."""
-    import torch
     from transformers import BertModel
 
     from arxiv_labeler.engines.onnx_classifier import OnnxSequenceClassifier
@@ -263,5 +262,4 @@ def build_demo_model(output_dir: Path, training_data: Path | None = None) -> dic
         report["int8_accuracy"] = round(float(np.mean(np.array(int8) == np.array(truth))), 4)
         report["int8_agreement_with_fp32"] = round(float(np.mean(np.array(int8) == np.array(fp32))), 4)
     (output_dir / "report.json").write_text(json.dumps(report, indent=2))
-    _ = torch  # torch is required; imported above so a missing install fails before the long work
     return report
