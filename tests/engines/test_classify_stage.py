@@ -106,7 +106,7 @@ def test_flattening_a_spark_nlp_class_column(spark) -> None:  # type: ignore[no-
 
 
 def test_rerun_needs_no_spark_when_every_text_is_known() -> None:
-    from arxiv_labeler.engines.classify_stage import count_to_classify, nothing_to_classify
+    from arxiv_labeler.engines.classify_stage import count_to_classify, result_without_spark
 
     papers = [
         PaperRecord("2611.00001", DAY, 1, DAY, DAY, "Deep learning networks", "A graph model."),
@@ -118,8 +118,13 @@ def test_rerun_needs_no_spark_when_every_text_is_known() -> None:
     assert count_to_classify(landed, set(), reclassify=False) == 1
     assert count_to_classify(landed, known, reclassify=False) == 0
     assert count_to_classify(landed, known, reclassify=True) == 1
-    result = nothing_to_classify("/out", type("A", (), {"model_id": "m", "labels": ["x"]})(), landed, known)  # type: ignore[arg-type]
-    assert (result.papers, result.classified, result.skipped_unchanged, result.no_text) == (2, 0, 1, 1)
+    archive = type("A", (), {"model_id": "m", "labels": ["x"]})()
+    assert result_without_spark("/out", archive, landed, set(), reclassify=False) is None  # type: ignore[arg-type]
+    result = result_without_spark("/out", archive, landed, known, reclassify=False)  # type: ignore[arg-type]
+    assert result is not None
+    assert (result.papers, result.classified, result.skipped_unchanged, result.no_text, result.engine) == (2, 0, 1, 1, "none")
+    empty = result_without_spark("/out", archive, landed.slice(0, 0), set(), reclassify=False)  # type: ignore[arg-type]
+    assert empty is not None and empty.papers == 0 and empty.engine_reason == "no papers to classify"
 
 
 def test_a_running_session_on_another_master_is_refused(spark) -> None:  # type: ignore[no-untyped-def]

@@ -56,11 +56,6 @@ class ClassifyResult:
         return asdict(self)
 
 
-def empty_result(output_path: str, archive: ModelArchive) -> ClassifyResult:
-    """The result for an interval with no papers (no Spark needed, no output written)."""
-    return ClassifyResult(output_path, "none", "no papers to classify", archive.model_id, archive.labels, 0, 0, 0, 0, 0)
-
-
 def count_to_classify(landed: pa.Table, known: set[tuple[str, str]], reclassify: bool) -> int:
     """Papers in the landed records that the stage would send to a model (no Spark needed to know)."""
     rows = landed.select(["arxiv_id", "text_sha256", "text_source", "deleted"]).to_pylist()
@@ -71,15 +66,27 @@ def count_to_classify(landed: pa.Table, known: set[tuple[str, str]], reclassify:
     )
 
 
-def nothing_to_classify(output_path: str, archive: ModelArchive, landed: pa.Table, known: set[tuple[str, str]]) -> ClassifyResult:
-    """The result when every paper's text is already labeled by this model: a rerun skips Spark entirely."""
-    papers = [r for r in landed.select(["arxiv_id", "text_source", "deleted"]).to_pylist() if not r["deleted"]]
+def result_without_spark(
+    output_path: str, archive: ModelArchive, landed: pa.Table, known: set[tuple[str, str]], reclassify: bool
+) -> ClassifyResult | None:
+    """The stage's result when no paper needs the model (an empty day, or every text already labeled), else None.
+
+    A rerun of a labeled day then costs seconds: no Spark session is started.
+    """
+    if count_to_classify(landed, known, reclassify) > 0:
+        return None
+    papers = [r for r in landed.select(["text_source", "deleted"]).to_pylist() if not r["deleted"]]
     no_text = sum(1 for r in papers if r["text_source"] == "empty")
     skipped = len(papers) - no_text
-    log.info("all %d papers with text are already labeled by %s: nothing to classify", skipped, archive.model_id)
-    return ClassifyResult(
-        output_path, "none", "unchanged text", archive.model_id, archive.labels, len(papers), 0, skipped, 0, no_text
+    reason = "unchanged text" if skipped else "no papers to classify"
+    log.info(
+        "%d papers, %d already labeled by %s, %d without text: nothing to classify",
+        len(papers),
+        skipped,
+        archive.model_id,
+        no_text,
     )
+    return ClassifyResult(output_path, "none", reason, archive.model_id, archive.labels, len(papers), 0, skipped, 0, no_text)
 
 
 def papers_to_classify(records: DataFrame) -> DataFrame:

@@ -10,13 +10,7 @@ from typing import Any
 
 from airflow.sdk import BaseOperator
 
-from arxiv_labeler.engines.classify_stage import (
-    choose_engine,
-    classify_records,
-    count_to_classify,
-    empty_result,
-    nothing_to_classify,
-)
+from arxiv_labeler.engines.classify_stage import choose_engine, classify_records, result_without_spark
 from arxiv_labeler.engines.spark_session import start_session
 from arxiv_labeler.harvest.harvester import read_landed
 from arxiv_labeler.hooks.spark import SparkHook
@@ -62,20 +56,13 @@ class ClassifyPapersOperator(BaseOperator):
         archive = fetched.archive()
         landed = read_landed(self.harvest["partitions"])
         output = str(Path(self.output_dir) / f"{config.start}_{config.end}" / f"model={fetched.sha256[:16]}")
-        if landed.num_rows == 0:
-            self.log.info("no papers landed for %s..%s (an empty arXiv day): nothing to classify", config.start, config.end)
-            return empty_result(output, archive).summary() | {"seconds": round(time.monotonic() - started, 3)}
         known: set[tuple[str, str]] = set()
         if not config.reclassify and landed.num_rows:
-            known = (
-                WarehouseHook(self.warehouse_conn_id)
-                .get_warehouse()
-                .labeled_hashes(fetched.model_id, landed.column("arxiv_id").to_pylist())
-            )
-        if count_to_classify(landed, known, config.reclassify) == 0:
-            return nothing_to_classify(output, archive, landed, known).summary() | {
-                "seconds": round(time.monotonic() - started, 3)
-            }
+            warehouse = WarehouseHook(self.warehouse_conn_id).get_warehouse()
+            known = warehouse.labeled_hashes(fetched.model_id, landed.column("arxiv_id").to_pylist())
+        skipped = result_without_spark(output, archive, landed, known, config.reclassify)
+        if skipped is not None:
+            return skipped.summary() | {"seconds": round(time.monotonic() - started, 3)}
         settings = SparkHook(self.spark_conn_id).get_settings(sparknlp=config.engine == "sparknlp")
         self._spark = start_session(settings)
         try:
