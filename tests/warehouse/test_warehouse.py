@@ -209,3 +209,17 @@ def test_killed_writer_loses_nothing(warehouse: Warehouse, tmp_path: Path) -> No
     assert snapshot(warehouse) == before
     day2 = papers(DAY2, ["2611.00002"])
     assert warehouse.load(day2, labels(day2, MODEL_A), MODEL_A, run("r2", DAY2, MODEL_A)).papers_inserted == 1
+
+
+def test_run_record_from_stage_summaries() -> None:
+    record = RunRecord.from_stage_summaries(
+        "scheduled__x",
+        "scheduled",
+        DAY1,
+        DAY1,
+        {"model_id": "m@sha256:a", "seconds": 1.5},
+        {"records": 10, "new": 6, "deleted": 1, "seconds": 3.0},
+        {"engine": "onnx", "classified": 7, "skipped_unchanged": 1, "no_text": 1, "seconds": 20.0},
+    )
+    assert (record.new_papers, record.replaced, record.deleted, record.classified, record.failed) == (6, 3, 1, 7, 1)
+    assert record.stage_seconds == {"fetch_model": 1.5, "harvest": 3.0, "classify": 20.0}

@@ -10,8 +10,10 @@ import tempfile
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from pyspark.sql import SparkSession
+if TYPE_CHECKING:  # pyspark is imported where a session starts, not at DAG parse time
+    from pyspark.sql import SparkSession
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +70,8 @@ class SparkSettings:
 
 def start_session(settings: SparkSettings) -> SparkSession:
     """Start (or reuse) a session with ``settings``; the caller stops it."""
+    from pyspark.sql import SparkSession
+
     os.environ["PYSPARK_PYTHON"] = sys.executable
     os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
     builder = SparkSession.builder.master(settings.master).appName(settings.app_name)

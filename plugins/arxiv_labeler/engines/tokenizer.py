@@ -126,16 +126,21 @@ def basic_tokenizer_first_piece(token: str, case_sensitive: bool) -> str:
 def spark_tokenize(text: str) -> list[Token]:
     """Spark NLP's default ``Tokenizer``: whitespace candidates, context characters split off the ends."""
     tokens: list[Token] = []
+    offset, seen = 0, 0  # UTF-16 offset of text[:seen], advanced incrementally (linear in the text)
     for match in _CANDIDATE.finditer(text):
         candidate = match.group(0)
-        offset = utf16_len(text[: match.start()])
+        offset += utf16_len(text[seen : match.start()])
+        seen = match.end()
+        start_offset = offset
+        offset += utf16_len(candidate)
         rule = _TOKEN_RULE.match(candidate)
-        parts = [g for g in rule.groups()] if rule else [candidate]
+        parts = list(rule.groups()) if rule else [candidate]
+        position = start_offset
         for part in parts:
             length = utf16_len(part)
             if part and length <= TOKEN_MAX_LENGTH:
-                tokens.append(Token(part, offset, offset + length - 1))
-            offset += length
+                tokens.append(Token(part, position, position + length - 1))
+            position += length
     return tokens
 
 

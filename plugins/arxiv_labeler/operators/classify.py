@@ -10,8 +10,6 @@ from typing import Any
 
 from airflow.sdk import BaseOperator
 
-from arxiv_labeler.engines.classify_stage import choose_engine, classify_records, result_without_spark
-from arxiv_labeler.engines.spark_session import start_session
 from arxiv_labeler.harvest.harvester import read_landed
 from arxiv_labeler.hooks.spark import SparkHook
 from arxiv_labeler.hooks.warehouse import WarehouseHook
@@ -50,6 +48,9 @@ class ClassifyPapersOperator(BaseOperator):
 
     def execute(self, context: Any) -> dict[str, Any]:
         """Classify the landed papers; returns the stage's counts and output path."""
+        from arxiv_labeler.engines.classify_stage import choose_engine, classify_records, result_without_spark
+        from arxiv_labeler.engines.spark_session import start_session  # Spark imports stay out of DAG parsing
+
         started = time.monotonic()
         config = RunConfig.from_xcom(self.run_config)
         fetched = FetchedModel(**{k: v for k, v in self.model.items() if k in FetchedModel.__dataclass_fields__})

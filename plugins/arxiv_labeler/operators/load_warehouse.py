@@ -46,27 +46,10 @@ class LoadWarehouseOperator(BaseOperator):
         papers = read_landed(self.harvest["partitions"])
         labels_path = Path(self.classify["output_path"])
         labels = pq.read_table(labels_path) if labels_path.exists() else None
-        run = RunRecord(
-            run_id=context["run_id"],
-            run_type=str(context["dag_run"].run_type),
-            interval_start=config.start,
-            interval_end=config.end,
-            model_id=self.model["model_id"],
-            engine=self.classify["engine"],
-            harvested=self.harvest["records"],
-            new_papers=self.harvest["new"],
-            replaced=self.harvest["records"] - self.harvest["new"] - self.harvest["deleted"],
-            deleted=self.harvest["deleted"],
-            classified=self.classify["classified"],
-            skipped_unchanged=self.classify["skipped_unchanged"],
-            failed=self.classify["no_text"],
-            stage_seconds={
-                "fetch_model": self.model["seconds"],
-                "harvest": self.harvest["seconds"],
-                "classify": self.classify["seconds"],
-                "load_warehouse_prepare": round(time.monotonic() - started, 3),
-            },
+        run = RunRecord.from_stage_summaries(
+            context["run_id"], str(context["dag_run"].run_type), config.start, config.end, self.model, self.harvest, self.classify
         )
+        run.stage_seconds["load_warehouse_prepare"] = round(time.monotonic() - started, 3)
         model = ModelInfo(self.model["model_id"], self.model["name"], self.model["sha256"], list(self.model["labels"]))
         warehouse = WarehouseHook(self.warehouse_conn_id).get_warehouse()
         result = warehouse.load(papers, labels, model, run)

@@ -12,7 +12,7 @@ import datetime as dt
 import json
 import logging
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -76,6 +76,35 @@ class RunRecord:
     failed: int = 0
     stage_seconds: dict[str, float] = field(default_factory=dict)
     status: str = "success"
+
+    @classmethod
+    def from_stage_summaries(
+        cls,
+        run_id: str,
+        run_type: str,
+        start: dt.date,
+        end: dt.date,
+        model: Mapping[str, Any],
+        harvest: Mapping[str, Any],
+        classify: Mapping[str, Any],
+    ) -> RunRecord:
+        """The run's row from the fetch, harvest and classify tasks' XCom summaries."""
+        return cls(
+            run_id=run_id,
+            run_type=run_type,
+            interval_start=start,
+            interval_end=end,
+            model_id=model["model_id"],
+            engine=classify["engine"],
+            harvested=harvest["records"],
+            new_papers=harvest["new"],
+            replaced=harvest["records"] - harvest["new"] - harvest["deleted"],
+            deleted=harvest["deleted"],
+            classified=classify["classified"],
+            skipped_unchanged=classify["skipped_unchanged"],
+            failed=classify["no_text"],
+            stage_seconds={"fetch_model": model["seconds"], "harvest": harvest["seconds"], "classify": classify["seconds"]},
+        )
 
 
 @dataclass
