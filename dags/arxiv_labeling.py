@@ -6,7 +6,7 @@ import datetime as dt
 import os
 
 from airflow.sdk import DAG, Asset, Param
-from arxiv_labeler.harvest.taxonomy import GROUPS
+from arxiv_labeler.harvest.taxonomy import arxiv_sets
 from arxiv_labeler.operators import (
     ClassifyPapersOperator,
     FetchModelOperator,
@@ -87,7 +87,7 @@ with DAG(
         "sets": Param(
             [],
             type="array",
-            items={"type": "string", "pattern": r"^(" + "|".join(GROUPS) + r")(:[a-z-]+(:[A-Za-z.-]+)?)?$"},
+            items={"type": "string", "enum": sorted(arxiv_sets())},  # the UI offers arXiv's sets; a typo cannot pass
             title="OAI sets",
             description="e.g. cs, physics:astro-ph. Empty: every set.",
         ),

@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import boto3
 import pytest
 from arxiv_labeler.cli import build_parser, main
 
@@ -140,3 +141,56 @@ def test_classify_command_on_a_snapshot_jsonl(tiny_zip: Path, tmp_path: Path, ca
     assert (summary["classified"], summary["engine"], summary["title_only"]) == (24, "onnx", 1)
     table = pq.read_table(out)
     assert table.num_rows == 24 and set(table.column("label").to_pylist()) <= {"cs", "math", "physics"}
+
+
+def test_model_inspect_s3_without_credentials_reads_anonymously(
+    tiny_zip: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    try:
+        host, port = server.get_host_and_port()
+        endpoint = f"http://{host}:{port}"
+        boto3.client(
+            "s3", endpoint_url=endpoint, aws_access_key_id="k", aws_secret_access_key="s", region_name="us-east-1"
+        ).create_bucket(Bucket="public")
+        boto3.client(
+            "s3", endpoint_url=endpoint, aws_access_key_id="k", aws_secret_access_key="s", region_name="us-east-1"
+        ).upload_file(str(tiny_zip), "public", "m/tiny.zip", ExtraArgs={"ACL": "public-read"})  # like the public model bucket
+        for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
+            monkeypatch.delenv(name, raising=False)
+        monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
+        monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+        monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+        monkeypatch.setenv("AWS_ENDPOINT_URL", endpoint)
+        monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+        monkeypatch.setenv("ARXIV_LABELER_DATA_DIR", str(tmp_path / "data"))
+        assert main(["model", "inspect", "s3://public/m/tiny.zip"]) == 0
+        assert json.loads(capsys.readouterr().out)["labels"] == ["cs", "math", "physics"]
+    finally:
+        server.stop()
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["harvest", "--from", "2011-2-3", "--until", "2011-02-03", "--out", "x"], "--from must be a date written YYYY-MM-DD"),
+        (["harvest", "--from", "2011-02-03", "--until", "2011-02-30", "--out", "x"], "--until is not a real date"),
+        (["report", "--from", "3/2/2011"], "--from must be a date written YYYY-MM-DD"),
+    ],
+)
+def test_dates_must_be_iso(argv: list[str], message: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(argv)
+    assert exit_info.value.code == 2 and message in capsys.readouterr().err
+
+
+def test_unknown_set_is_refused_before_any_request(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # arXiv's real endpoint: a request would fail here (no network), so the refusal must come first
+    argv = ["harvest", "--from", "2026-11-19", "--until", "2026-11-19", "--set", "cs:nonexistent", "--out", str(tmp_path)]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert "unknown arXiv set 'cs:nonexistent'" in err and "cs:cs" in err
+    assert not any(tmp_path.iterdir())

@@ -59,3 +59,24 @@ def test_manual_run_without_interval_or_dates_says_what_to_set() -> None:
 def test_bad_params_are_rejected_with_the_reason(params: dict, message: str) -> None:
     with pytest.raises(RunConfigError, match=message):
         resolve_run_config(BASE | params, None, None)
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ({"sets": ["cs:nonexistent"]}, "param sets: unknown arXiv set 'cs:nonexistent'"),
+        ({"sets": ["physics:astro-ph:XX"]}, "unknown arXiv set 'physics:astro-ph:XX'"),
+        ({"from_date": "2011-2-3"}, "param from_date must be a date YYYY-MM-DD"),
+    ],
+)
+def test_sets_and_dates_arxiv_does_not_have_are_refused(params: dict[str, object], message: str) -> None:
+    with pytest.raises(RunConfigError, match=message.replace("(", r"\(")):
+        resolve_run_config(BASE | {"from_date": "2026-11-19"} | params, None, None)
+
+
+def test_the_trigger_form_offers_exactly_arxivs_sets() -> None:
+    from arxiv_labeler.harvest.taxonomy import arxiv_sets
+
+    sets = arxiv_sets()
+    assert {"cs", "cs:cs", "cs:cs:AI", "physics:astro-ph", "physics:cond-mat:mtrl-sci", "math:math:NA", "physics:hep-th"} <= sets
+    assert not {"cs:nonexistent", "physics:hep-th:XX", "biology"} & sets

@@ -6,24 +6,27 @@ import argparse
 import datetime as dt
 import json
 import logging
+import re
 import sys
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 log = logging.getLogger("arxiv_labeler")
+
+
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
 def _model_path(value: str, cache: Path | None = None) -> Path:
     """A local zip/dir, or an s3:// URI fetched through the cache (anonymous unless AWS env is set)."""
     if not value.startswith("s3://"):
         return Path(value)
-    import boto3
-
     from arxiv_labeler.model.fetch import ModelFetcher
+    from arxiv_labeler.model.s3_client import s3_client
     from arxiv_labeler.settings import data_dir
 
-    fetched = ModelFetcher(boto3.client("s3"), cache or data_dir() / "models").fetch(value)
+    fetched = ModelFetcher(s3_client(), cache or data_dir() / "models").fetch(value)
     return Path(fetched.zip_path)
 
 
@@ -111,23 +114,51 @@ def cmd_classify(args: argparse.Namespace) -> int:
     return 0
 
 
+def iso_date(option: str) -> Callable[[str], dt.date]:
+    """An argparse type for ``option``: a real date written ``YYYY-MM-DD`` (``2011-2-3`` is refused)."""
+
+    def parse(value: str) -> dt.date:
+        if not _ISO_DATE.match(value):
+            raise argparse.ArgumentTypeError(f"{option} must be a date written YYYY-MM-DD, got {value!r}")
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{option} is not a real date: {value!r}") from None
+
+    return parse
+
+
 def cmd_harvest(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    from arxiv_labeler.harvest.client import ARXIV_OAI_ENDPOINT, MIN_DELAY_SECONDS, OaiClient
+    from arxiv_labeler.harvest.client import ARXIV_OAI_ENDPOINT, MIN_DELAY_SECONDS, OaiClient, RetryPolicy
     from arxiv_labeler.harvest.harvester import DayResult, Harvester
+    from arxiv_labeler.harvest.taxonomy import validate_set
 
+    if args.until < args.from_date:
+        raise ValueError(f"--until {args.until} is before --from {args.from_date}")
+    endpoint = args.endpoint or ARXIV_OAI_ENDPOINT
+    for spec in args.set or []:
+        validate_set(spec)  # arXiv's sets, before any request
     client = OaiClient(
-        args.endpoint or ARXIV_OAI_ENDPOINT, delay_seconds=args.delay if args.delay is not None else MIN_DELAY_SECONDS
+        endpoint,
+        delay_seconds=args.delay if args.delay is not None else MIN_DELAY_SECONDS,
+        retry=RetryPolicy(
+            max_retries=args.max_retries, backoff_seconds=args.retry_wait, max_backoff_seconds=max(600.0, args.retry_wait)
+        ),
     )
+    # Another endpoint (a mirror, the replay server) is checked against its own ListSets.
+    known_sets = frozenset(client.list_sets()) if args.set and endpoint != ARXIV_OAI_ENDPOINT else None
     with tqdm(unit=" pages", desc="harvest", disable=args.quiet) as bar:
 
         def progress(day: DayResult) -> None:
             bar.update(1)
             bar.set_postfix(day=str(day.day))
 
-        harvester = Harvester(client, Path(args.out), args.metadata_prefix, args.set or [], on_page=progress)
-        result = harvester.harvest(dt.date.fromisoformat(args.from_date), dt.date.fromisoformat(args.until))
+        harvester = Harvester(
+            client, Path(args.out), args.metadata_prefix, args.set or [], on_page=progress, known_sets=known_sets
+        )
+        result = harvester.harvest(args.from_date, args.until)
     print(json.dumps(result.summary(), indent=2))
     return 0
 
@@ -156,8 +187,8 @@ def cmd_report(args: argparse.Namespace) -> int:
 
     warehouse = open_warehouse(args.warehouse or default_warehouse_url())
     warehouse.migrate()
-    start = dt.date.fromisoformat(args.from_date) if args.from_date else None
-    until = dt.date.fromisoformat(args.until) if args.until else None
+    start = args.from_date
+    until = args.until
     print(render(build_report(warehouse, start, until), args.format))
     return 0
 
@@ -208,13 +239,15 @@ def build_parser() -> argparse.ArgumentParser:
     classify.set_defaults(func=cmd_classify)
 
     harvest = sub.add_parser("harvest", help="harvest arXiv OAI-PMH for whole UTC days into Parquet")
-    harvest.add_argument("--from", dest="from_date", required=True, metavar="YYYY-MM-DD")
-    harvest.add_argument("--until", required=True, metavar="YYYY-MM-DD")
+    harvest.add_argument("--from", dest="from_date", required=True, metavar="YYYY-MM-DD", type=iso_date("--from"))
+    harvest.add_argument("--until", required=True, metavar="YYYY-MM-DD", type=iso_date("--until"))
     harvest.add_argument("--set", action="append", help="OAI set, e.g. cs or physics:astro-ph (repeatable)")
     harvest.add_argument("--endpoint", help="OAI-PMH base URL (default: arXiv's)")
     harvest.add_argument("--metadata-prefix", choices=["arXivRaw", "arXiv"], default="arXivRaw")
     harvest.add_argument("--delay", type=float, help="seconds between requests (>= 3 except on loopback)")
     harvest.add_argument("--out", required=True)
+    harvest.add_argument("--max-retries", type=int, default=5, help="retries per request after a failure (default 5)")
+    harvest.add_argument("--retry-wait", type=float, default=10.0, help="first wait in seconds, doubled per retry (default 10)")
     harvest.add_argument("--quiet", action="store_true")
     harvest.set_defaults(func=cmd_harvest)
 
@@ -228,13 +261,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     report = sub.add_parser("report", help="papers and labels per day and group; models in use")
     report.add_argument("--warehouse", help="duckdb:///path or postgresql://... (default: the DAG's DuckDB file)")
-    report.add_argument("--from", dest="from_date")
-    report.add_argument("--until")
+    report.add_argument("--from", dest="from_date", metavar="YYYY-MM-DD", type=iso_date("--from"))
+    report.add_argument("--until", metavar="YYYY-MM-DD", type=iso_date("--until"))
     report.add_argument("--format", choices=["table", "csv", "json"], default="table")
     report.set_defaults(func=cmd_report)
 
     demo = sub.add_parser("demo", help="run the DAG for one day on the local stack (what `make demo` runs)")
-    demo.add_argument("--day", help="YYYY-MM-DD (default: the latest day with records in the replay data)")
+    demo.add_argument(
+        "--day", type=iso_date("--day"), help="YYYY-MM-DD (default: the latest day with records in the replay data)"
+    )
     demo.add_argument("--replay-data", help="Kaggle-snapshot JSONL (default: include/replay/arxiv-demo.jsonl)")
     demo.add_argument("--model", help="model zip to serve from the local S3 (default: the demo model)")
     demo.add_argument("--data-dir", default="data/demo")

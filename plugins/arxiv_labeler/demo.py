@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import tempfile
 from pathlib import Path
 
@@ -24,7 +23,7 @@ def run_demo(args: argparse.Namespace) -> int:
     if not model.exists():
         raise FileNotFoundError(f"model zip {model} not found: run `make demo-model` first, or pass --model")
     days = ReplayArchive.from_file(replay_data).days_with_records()
-    day = dt.date.fromisoformat(args.day) if args.day else days[-1]
+    day = args.day or days[-1]
     data_dir = Path(args.data_dir).resolve()
     print(f"demo: labeling {day} from {replay_data} with {model.name}")
     with LocalStack(model, replay_data) as stack, tempfile.TemporaryDirectory(prefix="arxiv-airflow-") as home:

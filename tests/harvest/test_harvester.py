@@ -61,8 +61,8 @@ def test_sets_filter_by_group(real_archive: ReplayArchive, tmp_path: Path) -> No
 
 def test_empty_day_is_zero_records(real_archive: ReplayArchive, tmp_path: Path) -> None:
     with OaiReplayServer(real_archive) as server:
-        _, result = harvest(server, tmp_path, dt.date(2001, 1, 1))
-    assert result.records == 0 and landed_ids(tmp_path, dt.date(2001, 1, 1)) == []  # noRecordsMatch, not a failure
+        _, result = harvest(server, tmp_path, dt.date(2005, 12, 25))
+    assert result.records == 0 and landed_ids(tmp_path, dt.date(2005, 12, 25)) == []  # noRecordsMatch, not a failure
 
 
 def test_503_and_429_mid_harvest_are_recovered(real_archive: ReplayArchive, tmp_path: Path) -> None:
@@ -78,7 +78,8 @@ def test_503_and_429_mid_harvest_are_recovered(real_archive: ReplayArchive, tmp_
 def test_malformed_page_fails_clearly_keeps_pages_and_retry_resumes(real_archive: ReplayArchive, tmp_path: Path) -> None:
     day_text, count = busiest_days(real_archive)[0]
     day = dt.date.fromisoformat(day_text)
-    with OaiReplayServer(real_archive, page_size=100, faults=Faults(malformed_on={3})) as server:
+    # request 1 is Identify (the valid date range), so request 4 is the third page
+    with OaiReplayServer(real_archive, page_size=100, faults=Faults(malformed_on={4})) as server:
         with pytest.raises(
             MalformedResponse,
             match=r"malformed OAI-PMH response from http://127.0.0.1:\d+/oai\?verb=ListRecords&resumptionToken=",
@@ -90,7 +91,8 @@ def test_malformed_page_fails_clearly_keeps_pages_and_retry_resumes(real_archive
         requests_before = len(server.log.times)
         _, result = harvest(server, tmp_path, day)  # the task's retry
         assert result.days[0].resumed_from_page == 2
-        first_retry_query = server.log.queries[requests_before]
+        assert "verb=Identify" in server.log.queries[requests_before]
+        first_retry_query = server.log.queries[requests_before + 1]
     assert "resumptionToken" in first_retry_query  # resumed, not restarted
     assert sorted(landed_ids(tmp_path, day)) == sorted(e["id"] for e in real_archive.entries if e["update_date"] == day_text)
     assert len(landed_ids(tmp_path, day)) == count
@@ -132,3 +134,42 @@ def test_new_versus_replacement_and_deletion_counts(tmp_path: Path) -> None:
     assert rows["math/0601001"]["is_new"] is False and rows["math/0601001"]["version"] == 2  # a replacement
     assert rows["2611.30001"]["is_new"] is True
     assert result.days[0].new == len(rows) - 1
+
+
+def test_interval_outside_the_repository_range_is_clamped_not_aborted(
+    real_archive: ReplayArchive, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    day_text, count = busiest_days(real_archive)[0]
+    day = dt.date.fromisoformat(day_text)
+    with OaiReplayServer(real_archive, page_size=500) as server:
+        client = OaiClient(server.url, delay_seconds=0.01)
+        harvester = Harvester(client, tmp_path)
+        early = harvester.harvest(dt.date(2005, 9, 14), dt.date(2005, 9, 17), today=dt.date(2005, 9, 17))
+        late = harvester.harvest(day, day + dt.timedelta(days=30), today=day)
+    assert [d.day for d in early.days] == [dt.date(2005, 9, 16), dt.date(2005, 9, 17)]  # earliestDatestamp 2005-09-16
+    assert [d.day for d in late.days] == [day] and late.records == count  # nothing after "today"
+    assert sum("clamped" in r.getMessage() for r in caplog.records) == 2  # one line per clamped interval
+
+
+def test_failure_before_any_page_leaves_no_staging_directory(real_archive: ReplayArchive, tmp_path: Path) -> None:
+    day_text, _ = busiest_days(real_archive)[0]
+    failing = Faults(status_503_on=set(range(2, 20)), retry_after="0")  # Identify answers; every ListRecords fails
+    with OaiReplayServer(real_archive, faults=failing) as server:
+        client = OaiClient(server.url, delay_seconds=0.01, retry=RetryPolicy(max_retries=2, backoff_seconds=0.01))
+        with pytest.raises(OaiHttpError, match="gave up after 3 attempts"):
+            Harvester(client, tmp_path).harvest(dt.date.fromisoformat(day_text), dt.date.fromisoformat(day_text))
+    assert not (tmp_path / "_staging").exists()
+    assert not (tmp_path / "papers").exists()
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "cause"),
+    [("http://127.0.0.1:9/oai", "connection refused"), ("http://arxiv-labeler-test.invalid/oai", "DNS lookup failed")],
+)
+def test_unreachable_endpoint_names_url_and_cause(endpoint: str, cause: str, caplog: pytest.LogCaptureFixture) -> None:
+    client = OaiClient(endpoint, retry=RetryPolicy(max_retries=2, backoff_seconds=0.01), sleep=lambda _: None)
+    with pytest.raises(OaiHttpError) as failure:
+        client.get({"verb": "Identify"})
+    assert endpoint in str(failure.value) and cause in str(failure.value)
+    first = caplog.records[0].getMessage()
+    assert "attempt 1 of 3" in first and "2 more times" in first and cause in first

@@ -27,7 +27,7 @@ MODEL_B = ModelInfo("b@sha256:bbb", "b", "bbb", ["cs", "math", "physics", "stat"
 def warehouse(request: pytest.FixtureRequest, tmp_path: Path) -> Warehouse:
     url = f"duckdb://{tmp_path / 'w.duckdb'}" if request.param == "duckdb" else request.getfixturevalue("postgres_dsn")
     store = open_warehouse(url)
-    assert store.migrate() == [1]
+    assert store.migrate() == [1, 2]
     assert store.migrate() == []  # recorded: applied once
     return store
 
@@ -223,3 +223,26 @@ def test_run_record_from_stage_summaries() -> None:
     )
     assert (record.new_papers, record.replaced, record.deleted, record.classified, record.failed) == (6, 3, 1, 7, 1)
     assert record.stage_seconds == {"fetch_model": 1.5, "harvest": 3.0, "classify": 20.0}
+
+
+def test_withdrawn_version_lands_withdrawn_with_affiliations_and_is_not_classified(warehouse: Warehouse) -> None:
+    from arxiv_labeler.engines.classify_stage import count_to_classify
+
+    records = [
+        PaperRecord("2611.00001", DAY1, 1, DAY1, DAY1, "T1", "A1.", ["A. One", "B. Two"], ["cs.LG"], affiliations=["Inst", None]),
+        PaperRecord("2611.00002", DAY1, 2, DAY1, DAY1, "T2", "Withdrawn.", ["C. Three"], ["cs.LG"], withdrawn=True),
+    ]
+    table = records_table(records, DAY1, DAY1, DAY1)
+    assert count_to_classify(table, set(), reclassify=False) == 1  # the withdrawn paper is never sent to a model
+    record = run("r1", DAY1, MODEL_A)
+    record.withdrawn = 1
+    warehouse.load(table, labels(table.filter(pa.compute.invert(table.column("withdrawn"))), MODEL_A), MODEL_A, record)
+    _, rows = warehouse.query("SELECT arxiv_id, withdrawn, affiliations FROM arxiv_papers ORDER BY arxiv_id")
+    assert [(r[0], r[1], list(r[2]) if r[2] is not None else None) for r in rows] == [
+        ("2611.00001", False, ["Inst", None]),
+        ("2611.00002", True, []),
+    ]
+    _, counted = warehouse.query("SELECT withdrawn FROM arxiv_pipeline_runs WHERE run_id = 'r1'")
+    assert counted == [(1,)]
+    _, labeled = warehouse.query("SELECT arxiv_id FROM arxiv_paper_labels")
+    assert labeled == [("2611.00001",)]

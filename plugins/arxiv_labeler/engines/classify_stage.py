@@ -11,7 +11,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import pyarrow as pa
 from pyspark.sql import DataFrame, SparkSession
@@ -58,12 +58,15 @@ class ClassifyResult:
 
 def count_to_classify(landed: pa.Table, known: set[tuple[str, str]], reclassify: bool) -> int:
     """Papers in the landed records that the stage would send to a model (no Spark needed to know)."""
-    rows = landed.select(["arxiv_id", "text_sha256", "text_source", "deleted"]).to_pylist()
-    return sum(
-        1
-        for r in rows
-        if not r["deleted"] and r["text_source"] != "empty" and (reclassify or (r["arxiv_id"], r["text_sha256"]) not in known)
-    )
+    rows = _current_papers(landed, ["arxiv_id", "text_sha256", "text_source"])
+    return sum(1 for r in rows if r["text_source"] != "empty" and (reclassify or (r["arxiv_id"], r["text_sha256"]) not in known))
+
+
+def _current_papers(landed: pa.Table, columns: list[str]) -> list[dict[str, Any]]:
+    """Landed rows that are neither deleted nor withdrawn (those are loaded, never classified)."""
+    flags = ["deleted"] + (["withdrawn"] if "withdrawn" in landed.column_names else [])
+    rows = landed.select(columns + flags).to_pylist()
+    return [r for r in rows if not r["deleted"] and not r.get("withdrawn")]
 
 
 def result_without_spark(
@@ -75,7 +78,7 @@ def result_without_spark(
     """
     if count_to_classify(landed, known, reclassify) > 0:
         return None
-    papers = [r for r in landed.select(["text_source", "deleted"]).to_pylist() if not r["deleted"]]
+    papers = _current_papers(landed, ["text_source"])
     no_text = sum(1 for r in papers if r["text_source"] == "empty")
     skipped = len(papers) - no_text
     reason = "unchanged text" if skipped else "no papers to classify"
@@ -95,7 +98,7 @@ def papers_to_classify(records: DataFrame) -> DataFrame:
     abstract = F.coalesce(F.col("abstract"), F.lit(""))
     text = F.concat_ws(" ", F.when(title != "", title), F.when(abstract != "", abstract))
     return (
-        records.where(~F.col("deleted"))
+        records.where(~F.col("deleted") & ~F.coalesce(F.col("withdrawn"), F.lit(False)))
         .select("arxiv_id", "text_sha256", "text_source", text.alias("text"))
         .dropDuplicates(["arxiv_id"])
     )

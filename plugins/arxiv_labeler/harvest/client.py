@@ -63,6 +63,20 @@ def parse_retry_after(value: str | None, now: dt.datetime | None = None) -> floa
     return max(0.0, (when - now).total_seconds())
 
 
+def connection_failure_cause(exc: BaseException) -> str:
+    """A short cause for a failed request: DNS lookup, connection refused, timeout, or the error itself."""
+    text = str(exc)
+    if isinstance(exc, requests.Timeout):
+        return "timed out" + (" connecting" if isinstance(exc, requests.ConnectTimeout) else " reading the answer")
+    if "NameResolutionError" in text or "Name or service not known" in text or "getaddrinfo failed" in text:
+        return "DNS lookup failed (unknown host)"
+    if "Connection refused" in text or "ConnectionRefusedError" in text:
+        return "connection refused (nothing listening at that host and port)"
+    if "Connection reset" in text or "RemoteDisconnected" in text:
+        return "connection reset by the server"
+    return f"{type(exc).__name__}: {text[:200]}"
+
+
 def is_loopback(url: str) -> bool:
     """Whether the URL's host is this machine (127.0.0.0/8, ::1, localhost)."""
     host = urlsplit(url).hostname or ""
@@ -140,10 +154,19 @@ class OaiClient:
                     response = self._session.get(self.endpoint, params=params, timeout=self.timeout)
                 except (requests.Timeout, requests.ConnectionError) as exc:
                     self._last_request = self._clock()
-                    last_problem = f"{type(exc).__name__}: {exc}"
+                    last_problem = connection_failure_cause(exc)
+                    if attempt == self.retry.max_retries:
+                        break
                     wait_extra = self._backoff(attempt)
                     log.warning(
-                        "OAI request failed (%s), attempt %d, retrying in %.0f s: %s", last_problem, attempt + 1, wait_extra, url
+                        "OAI request to %s failed (%s), attempt %d of %d: retrying in %.0f s (%d more times, at most %.0f s)",
+                        url,
+                        last_problem,
+                        attempt + 1,
+                        self.retry.max_retries + 1,
+                        wait_extra,
+                        self.retry.max_retries - attempt,
+                        self.max_wait_seconds(),
                     )
                     continue
                 # Spacing counts from the end of the previous exchange: the server never sees two closer than the delay.
@@ -166,6 +189,30 @@ class OaiClient:
                     url,
                 )
         raise OaiHttpError(f"{url}: gave up after {self.retry.max_retries + 1} attempts; last: {last_problem}")
+
+    def max_wait_seconds(self) -> float:
+        """The longest the retries can wait in all (backoffs capped; a Retry-After counts up to the cap)."""
+        return sum(max(self._backoff(a), self.delay_seconds) for a in range(self.retry.max_retries))
+
+    def identify(self) -> dict[str, str]:
+        """The repository's ``Identify`` answer as {element: text} (``earliestDatestamp``, ``granularity``, ...)."""
+        from arxiv_labeler.harvest.parser import parse_identify
+
+        params = {"verb": "Identify"}
+        return parse_identify(self.get(params), self.url_for(params))
+
+    def list_sets(self) -> list[str]:
+        """Every ``setSpec`` the repository lists (``ListSets``, resumption tokens followed)."""
+        from arxiv_labeler.harvest.parser import parse_list_sets
+
+        specs: list[str] = []
+        params = {"verb": "ListSets"}
+        while True:
+            page, token = parse_list_sets(self.get(params), self.url_for(params))
+            specs.extend(page)
+            if not token:
+                return specs
+            params = {"verb": "ListSets", "resumptionToken": token}
 
     def _backoff(self, attempt: int) -> float:
         return min(self.retry.backoff_seconds * (2**attempt), self.retry.max_backoff_seconds)

@@ -46,6 +46,7 @@ class DayResult:
     records: int = 0
     deleted: int = 0
     new: int = 0
+    withdrawn: int = 0
     resumed_from_page: int = 0
 
 
@@ -72,6 +73,7 @@ class HarvestResult:
             "records": self.records,
             "deleted": sum(d.deleted for d in self.days),
             "new": sum(d.new for d in self.days),
+            "withdrawn": sum(d.withdrawn for d in self.days),
             "pages": sum(d.pages for d in self.days),
         }
 
@@ -93,27 +95,56 @@ class Harvester:
         metadata_prefix: str = "arXivRaw",
         sets: Sequence[str] = (),
         on_page: Callable[[DayResult], None] | None = None,
+        known_sets: frozenset[str] | None = None,
     ) -> None:
         if metadata_prefix not in METADATA_PREFIXES:
             raise ValueError(f"metadata_prefix must be one of {METADATA_PREFIXES}, got {metadata_prefix!r}")
         self.client = client
         self.landing_root = landing_root
         self.metadata_prefix = metadata_prefix
-        self.sets = [validate_set(s) for s in sets] or [""]
+        self.sets = [validate_set(s, known_sets) for s in sets] or [""]
         self.on_page = on_page
 
     def partition_dir(self, day: dt.date) -> Path:
         """The Parquet partition directory of ``day``."""
         return self.landing_root / "papers" / f"harvest_day={day.isoformat()}"
 
-    def harvest(self, start: dt.date, end: dt.date) -> HarvestResult:
-        """Harvest every day of [start, end]; each day's partition is replaced, never appended."""
+    def harvest(self, start: dt.date, end: dt.date, today: dt.date | None = None) -> HarvestResult:
+        """Harvest every day of [start, end]; each day's partition is replaced, never appended.
+
+        Days before the repository's ``earliestDatestamp`` or after ``today`` (UTC) hold
+        nothing to harvest: the interval is clamped to the valid range with one log line.
+        """
         result = HarvestResult(start, end)
-        for day in days_in(start, end):
+        first, last = self.valid_range(start, end, today or dt.datetime.now(dt.UTC).date())
+        if first > last:
+            return result
+        for day in days_in(first, last):
             day_result = self.harvest_day(day, start, end)
             result.days.append(day_result)
             result.partitions.append(str(self.partition_dir(day)))
         return result
+
+    def valid_range(self, start: dt.date, end: dt.date, today: dt.date) -> tuple[dt.date, dt.date]:
+        """[start, end] clamped to [earliestDatestamp, today]; logs once when it had to clamp."""
+        earliest_text = self.client.identify().get("earliestDatestamp", "")[:10]
+        try:
+            earliest = dt.date.fromisoformat(earliest_text)
+        except ValueError:
+            log.warning("Identify gave no usable earliestDatestamp (%r): not clamping the start", earliest_text)
+            earliest = start
+        first, last = max(start, earliest), min(end, today)
+        if (first, last) != (start, end):
+            log.warning(
+                "interval %s..%s clamped to %s..%s: the repository's earliestDatestamp is %s and today (UTC) is %s",
+                start,
+                end,
+                first,
+                last,
+                earliest,
+                today,
+            )
+        return first, last
 
     def _staging_dir(self, day: dt.date) -> Path:
         key = hashlib.sha256(f"{self.client.endpoint}|{self.metadata_prefix}|{','.join(self.sets)}".encode()).hexdigest()[:12]
@@ -123,12 +154,16 @@ class Harvester:
         """Harvest one day (all configured sets), resuming from a checkpoint when one exists."""
         staging = self._staging_dir(day)
         try:
-            return self._harvest_day(day, staging, start or day, end or day)
-        except BadResumptionToken:
-            # Tokens expire at UTC midnight: the landed pages may be stale, so restart the day once.
-            log.warning("resumption token expired for %s; restarting the day from scratch", day)
-            shutil.rmtree(staging, ignore_errors=True)
-            return self._harvest_day(day, staging, start or day, end or day)
+            try:
+                return self._harvest_day(day, staging, start or day, end or day)
+            except BadResumptionToken:
+                # Tokens expire at UTC midnight: the landed pages may be stale, so restart the day once.
+                log.warning("resumption token expired for %s; restarting the day from scratch", day)
+                shutil.rmtree(staging, ignore_errors=True)
+                return self._harvest_day(day, staging, start or day, end or day)
+        except BaseException:
+            _discard_if_no_pages(staging)
+            raise
 
     def _harvest_day(self, day: dt.date, staging: Path, start: dt.date, end: dt.date) -> DayResult:
         staging.mkdir(parents=True, exist_ok=True)
@@ -182,6 +217,7 @@ class Harvester:
         result.records = table.num_rows
         result.deleted = sum(1 for v in table.column("deleted").to_pylist() if v)
         result.new = sum(1 for v in table.column("is_new").to_pylist() if v)
+        result.withdrawn = sum(1 for v in table.column("withdrawn").to_pylist() if v)
         target = self.partition_dir(day)
         ready = target.with_name(target.name + ".ready")
         shutil.rmtree(ready, ignore_errors=True)
@@ -208,6 +244,15 @@ class Harvester:
             result.pages,
         )
         return result
+
+
+def _discard_if_no_pages(staging: Path) -> None:
+    """After a failure, keep a staging directory only when it holds pages a retry can resume from."""
+    if staging.is_dir() and not any(staging.glob("page-*")):
+        shutil.rmtree(staging, ignore_errors=True)
+    parent = staging.parent
+    if parent.is_dir() and not any(parent.iterdir()):
+        parent.rmdir()
 
 
 def _latest_per_id(table: pa.Table) -> pa.Table:

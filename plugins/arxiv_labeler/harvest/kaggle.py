@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from arxiv_labeler.harvest.authors import parse_authors
 from arxiv_labeler.harvest.models import PaperRecord
 from arxiv_labeler.text import clean_text
 
@@ -28,8 +29,15 @@ def author_names(entry: dict[str, Any]) -> list[str]:
     parsed = entry.get("authors_parsed") or []
     if parsed:
         return [" ".join(p for p in (a[1] if len(a) > 1 else "", a[0], a[2] if len(a) > 2 else "") if p) for a in parsed]
-    raw = clean_text(entry.get("authors"))
-    return [name.strip() for name in raw.replace(" and ", ", ").split(",") if name.strip()]
+    return [a.name for a in parse_authors(entry.get("authors"))]
+
+
+def author_affiliations(entry: dict[str, Any]) -> list[str | None]:
+    """Each author's affiliation (``authors_parsed``' fourth field, else parsed from the raw string), or None."""
+    parsed = entry.get("authors_parsed") or []
+    if parsed:
+        return [clean_text(a[3]) or None if len(a) > 3 else None for a in parsed]
+    return [a.affiliation for a in parse_authors(entry.get("authors"))]
 
 
 def to_record(entry: dict[str, Any]) -> PaperRecord:
@@ -52,16 +60,18 @@ def to_record(entry: dict[str, Any]) -> PaperRecord:
         arxiv_id=arxiv_id,
         datestamp=datestamp,
         version=int(str(last_version).lstrip("v") or 1),
-        created=dates[0] if dates else None,
+        created=next((rfc2822_date(v["created"]) for v in versions if v.get("version") == "v1" and v.get("created")), None),
         updated=dates[-1] if dates else None,
         title=clean_text(entry.get("title")),
         abstract=clean_text(entry.get("abstract")),
         authors=author_names(entry),
+        affiliations=author_affiliations(entry),
         categories=(entry.get("categories") or "").split(),
         comments=clean_text(entry.get("comments")) or None,
         journal_ref=clean_text(entry.get("journal-ref")) or None,
         doi=clean_text(entry.get("doi")) or None,
         license=entry.get("license") or None,
+        withdrawn=None,  # the snapshot keeps no source_type flags
     )
 
 

@@ -30,6 +30,8 @@ class PaperRecord:
     doi: str | None = None
     license: str | None = None
     deleted: bool = False
+    withdrawn: bool | None = False
+    affiliations: list[str | None] = field(default_factory=list)
 
     @property
     def primary_category(self) -> str | None:
@@ -41,9 +43,9 @@ class PaperRecord:
         """The top-level group (cs, math, physics, ...) of the primary category."""
         return group_of(self.categories[0]) if self.categories else None
 
-    def is_new_in(self, start: dt.date, end: dt.date) -> bool:
-        """v1 falls inside the interval [start, end] (else the record is a replacement or update)."""
-        return self.created is not None and start <= self.created <= end
+    def is_new_in(self, start: dt.date, end: dt.date) -> bool | None:
+        """v1 falls inside [start, end] (else a replacement or update); None when v1's date is unknown."""
+        return None if self.created is None else start <= self.created <= end
 
     def row(self, start: dt.date, end: dt.date, harvest_day: dt.date) -> dict[str, Any]:
         """The landed Parquet row."""
@@ -70,12 +72,14 @@ PAPER_SCHEMA = pa.schema(
         ("title", pa.string()),
         ("abstract", pa.string()),
         ("authors", pa.list_(pa.string())),
+        ("affiliations", pa.list_(pa.string())),
         ("categories", pa.list_(pa.string())),
         ("comments", pa.string()),
         ("journal_ref", pa.string()),
         ("doi", pa.string()),
         ("license", pa.string()),
         ("deleted", pa.bool_()),
+        ("withdrawn", pa.bool_()),
         ("primary_category", pa.string()),
         ("group", pa.string()),
         ("is_new", pa.bool_()),

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring
 
+from arxiv_labeler.harvest.authors import parse_authors
 from arxiv_labeler.harvest.exceptions import OAI_ERRORS, MalformedResponse, OaiError
 from arxiv_labeler.harvest.kaggle import rfc2822_date
 from arxiv_labeler.harvest.models import PaperRecord
@@ -68,35 +69,50 @@ def raise_oai_error(root: ET.Element, url: str) -> None:
     raise exc
 
 
+def _version_date(version: ET.Element) -> dt.date | None:
+    date = _text(version, ARXIV_RAW_NS, "date")
+    return rfc2822_date(date) if date else None
+
+
+def _is_withdrawn(version: ET.Element) -> bool:
+    """ArXivRaw flags a withdrawn version with ``I`` among the letters of its ``source_type``."""
+    return "I" in (_text(version, ARXIV_RAW_NS, "source_type") or "").upper()
+
+
 def _arxiv_raw(metadata: ET.Element, datestamp: dt.date) -> PaperRecord:
     ns = ARXIV_RAW_NS
     versions = metadata.findall(_q(ns, "version"))
-    dates = [rfc2822_date(d) for v in versions if (d := _text(v, ns, "date"))]
-    last = versions[-1].get("version", "v1") if versions else "v1"
-    authors = _text(metadata, ns, "authors") or ""
+    # created is the v1 date; a record that does not list v1 cannot tell it (null, not a guess)
+    v1 = next((v for v in versions if v.get("version") == "v1"), None)
+    current = max(versions, key=lambda v: int((v.get("version") or "v1").lstrip("v") or 1), default=None)
+    authors = parse_authors(_text(metadata, ns, "authors"))
     return PaperRecord(
         arxiv_id=(_text(metadata, ns, "id") or ""),
         datestamp=datestamp,
-        version=int(last.lstrip("v") or 1),
-        created=dates[0] if dates else None,
-        updated=dates[-1] if dates else None,
+        version=int((current.get("version") or "v1").lstrip("v") or 1) if current is not None else None,
+        created=_version_date(v1) if v1 is not None else None,
+        updated=_version_date(current) if current is not None else None,
         title=_text(metadata, ns, "title") or "",
         abstract=_text(metadata, ns, "abstract") or "",
-        authors=[a.strip() for a in authors.replace(" and ", ", ").split(",") if a.strip()],
+        authors=[a.name for a in authors],
+        affiliations=[a.affiliation for a in authors],
         categories=(_text(metadata, ns, "categories") or "").split(),
         comments=_text(metadata, ns, "comments"),
         journal_ref=_text(metadata, ns, "journal-ref"),
         doi=_text(metadata, ns, "doi"),
         license=_text(metadata, ns, "license"),
+        withdrawn=_is_withdrawn(current) if current is not None else None,
     )
 
 
 def _arxiv(metadata: ET.Element, datestamp: dt.date) -> PaperRecord:
     ns = ARXIV_NS
-    authors = []
+    authors, affiliations = [], []
     for author in metadata.iter(_q(ns, "author")):
         parts = [_text(author, ns, t) for t in ("forenames", "keyname", "suffix")]
         authors.append(" ".join(p for p in parts if p))
+        places = [clean_text(a.text) for a in author.findall(_q(ns, "affiliation")) if a.text]
+        affiliations.append("; ".join(places) if places else None)
     created = _text(metadata, ns, "created")
     updated = _text(metadata, ns, "updated") or created
     return PaperRecord(
@@ -108,12 +124,40 @@ def _arxiv(metadata: ET.Element, datestamp: dt.date) -> PaperRecord:
         title=_text(metadata, ns, "title") or "",
         abstract=_text(metadata, ns, "abstract") or "",
         authors=authors,
+        affiliations=affiliations,
         categories=(_text(metadata, ns, "categories") or "").split(),
         comments=_text(metadata, ns, "comments"),
         journal_ref=_text(metadata, ns, "journal-ref"),
         doi=_text(metadata, ns, "doi"),
         license=_text(metadata, ns, "license"),
+        withdrawn=None,  # the arXiv format carries no withdrawal flag
     )
+
+
+def parse_identify(content: bytes, url: str) -> dict[str, str]:
+    """An ``Identify`` answer as {element: text}.
+
+    Raises:
+        MalformedResponse: bad XML or no Identify element.
+    """
+    root = parse_xml(content, url)
+    raise_oai_error(root, url)
+    identify = root.find(_q(OAI_NS, "Identify"))
+    if identify is None:
+        raise MalformedResponse(url, "no Identify element")
+    return {child.tag.split("}")[-1]: (child.text or "").strip() for child in identify}
+
+
+def parse_list_sets(content: bytes, url: str) -> tuple[list[str], str | None]:
+    """A ``ListSets`` page: (setSpecs, resumption token or None)."""
+    root = parse_xml(content, url)
+    raise_oai_error(root, url)
+    node = root.find(_q(OAI_NS, "ListSets"))
+    if node is None:
+        raise MalformedResponse(url, "no ListSets element")
+    specs = [(s.findtext(_q(OAI_NS, "setSpec")) or "").strip() for s in node.findall(_q(OAI_NS, "set"))]
+    token = (node.findtext(_q(OAI_NS, "resumptionToken")) or "").strip() or None
+    return [s for s in specs if s], token
 
 
 def parse_list_records(content: bytes, url: str, metadata_prefix: str = "arXivRaw") -> ListRecordsPage:

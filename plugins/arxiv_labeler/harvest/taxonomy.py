@@ -38,6 +38,32 @@ PHYSICS_ARCHIVES = frozenset(
         "supr-con",
     }
 )
+# arXiv's current sets below the groups (ListSets of oaipmh.arxiv.org): archive -> its categories' suffixes.
+_CATEGORIES: dict[str, str] = {
+    "cs": "AI AR CC CE CG CL CR CV CY DB DC DL DM DS ET FL GL GR GT HC IR IT LG LO MA MM MS NA NE NI OH OS PF PL RO SC SD "
+    "SE SI SY",
+    "econ": "EM GN TH",
+    "eess": "AS IV SP SY",
+    "math": "AC AG AP AT CA CO CT CV DG DS FA GM GN GR GT HO IT KT LO MG MP NA NT OA OC PR QA RA RT SG SP ST",
+    "astro-ph": "CO EP GA HE IM SR",
+    "cond-mat": "dis-nn mes-hall mtrl-sci other quant-gas soft stat-mech str-el supr-con",
+    "gr-qc": "",
+    "hep-ex": "",
+    "hep-lat": "",
+    "hep-ph": "",
+    "hep-th": "",
+    "math-ph": "",
+    "nlin": "AO CD CG PS SI",
+    "nucl-ex": "",
+    "nucl-th": "",
+    "physics": "acc-ph ao-ph app-ph atm-clus atom-ph bio-ph chem-ph class-ph comp-ph data-an ed-ph flu-dyn gen-ph geo-ph "
+    "hist-ph ins-det med-ph optics plasm-ph pop-ph soc-ph space-ph",
+    "quant-ph": "",
+    "q-bio": "BM CB GN MN NC OT PE QM SC TO",
+    "q-fin": "CP EC GN MF PM PR RM ST TR",
+    "stat": "AP CO ME ML OT TH",
+}
+ARXIV_CATEGORIES: dict[str, frozenset[str]] = {archive: frozenset(cats.split()) for archive, cats in _CATEGORIES.items()}
 _OLD_MATH = frozenset({"alg-geom", "dg-ga", "funct-an", "q-alg"})
 _SET_PATTERN = re.compile(r"^(?P<group>[a-z-]+)(?::(?P<archive>[a-z-]+)(?::(?P<category>[A-Za-z.-]+))?)?$")
 
@@ -56,16 +82,34 @@ def group_of(category: str) -> str:
     return "physics" if "-" in archive else archive
 
 
-def validate_set(spec: str) -> str:
-    """Check an OAI set name like ``cs``, ``physics:astro-ph`` or ``math:math:NA``.
+def arxiv_sets() -> frozenset[str]:
+    """Every set arXiv's OAI-PMH endpoint offers: groups, ``group:archive`` and ``group:archive:CATEGORY``."""
+    sets = set(GROUPS)
+    for archive, categories in ARXIV_CATEGORIES.items():
+        group = group_of(archive)
+        sets.add(f"{group}:{archive}")
+        sets.update(f"{group}:{archive}:{category}" for category in categories)
+    return frozenset(sets)
+
+
+def validate_set(spec: str, known_sets: frozenset[str] | None = None) -> str:
+    """Check an OAI set name like ``cs``, ``physics:astro-ph`` or ``math:math:NA`` against the sets that exist.
+
+    ``known_sets`` is the endpoint's ``ListSets`` answer; by default, arXiv's own sets.
 
     Raises:
-        ValueError: naming the bad set and the allowed groups.
+        ValueError: naming the bad set and what is close or allowed.
     """
+    known = known_sets if known_sets is not None else arxiv_sets()
+    if spec in known:
+        return spec
     match = _SET_PATTERN.match(spec)
     if not match or match.group("group") not in GROUPS:
         raise ValueError(f"unknown arXiv set {spec!r}: expected group[:archive[:CATEGORY]] with group one of {', '.join(GROUPS)}")
-    return spec
+    below = sorted(s for s in known if s.startswith(match.group("group") + ":") and s.count(":") == 1)
+    raise ValueError(
+        f"unknown arXiv set {spec!r}: the endpoint has no such set; sets under {match.group('group')!r}: {', '.join(below)}"
+    )
 
 
 def record_in_set(categories: list[str], spec: str) -> bool:

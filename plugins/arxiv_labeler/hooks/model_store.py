@@ -15,7 +15,8 @@ class ModelStoreHook:
 
     With the connection defined, this is the amazon provider's ``S3Hook`` (so
     ``endpoint_url`` in the extra serves MinIO, moto, SeaweedFS). Without it,
-    an unsigned client reads public buckets such as the published model's.
+    the environment's credentials sign requests, or an unsigned client reads
+    public buckets such as the published model's (one decision: ``model.s3_client``).
     """
 
     def __init__(self, aws_conn_id: str | None) -> None:
@@ -27,9 +28,7 @@ class ModelStoreHook:
             from airflow.providers.amazon.aws.hooks.s3 import S3Hook
 
             return S3Hook(aws_conn_id=self.aws_conn_id).get_conn()
-        import boto3
-        from botocore import UNSIGNED
-        from botocore.config import Config
+        from arxiv_labeler.model.s3_client import s3_client
 
-        log.info("no connection %r: anonymous (unsigned) S3 reads", self.aws_conn_id)
-        return boto3.client("s3", config=Config(signature_version=UNSIGNED))
+        log.info("no connection %r: S3 client from the environment", self.aws_conn_id)
+        return s3_client()

@@ -23,6 +23,8 @@ _ARROW_TYPES: dict[str, pa.DataType] = {
     "title": pa.string(),
     "abstract": pa.string(),
     "authors": pa.list_(pa.string()),
+    "affiliations": pa.list_(pa.string()),
+    "withdrawn": pa.bool_(),
     "categories": pa.list_(pa.string()),
     "primary_category": pa.string(),
     "arxiv_group": pa.string(),

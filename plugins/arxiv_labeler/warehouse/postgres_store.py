@@ -17,6 +17,8 @@ _PG_TYPES = {
     "title": "TEXT",
     "abstract": "TEXT",
     "authors": "TEXT[]",
+    "affiliations": "TEXT[]",
+    "withdrawn": "BOOLEAN",
     "categories": "TEXT[]",
     "primary_category": "TEXT",
     "arxiv_group": "TEXT",

@@ -32,6 +32,7 @@ PAPER_COLUMNS = [
     "title",
     "abstract",
     "authors",
+    "affiliations",
     "categories",
     "primary_category",
     "arxiv_group",
@@ -40,6 +41,7 @@ PAPER_COLUMNS = [
     "journal_ref",
     "license",
     "text_sha256",
+    "withdrawn",
     "harvested_in_run",
 ]
 LABEL_COLUMNS = ["arxiv_id", "model_id", "label", "score", "scores", "text_sha256", "text_source", "labeled_at", "run_id"]
@@ -74,6 +76,7 @@ class RunRecord:
     classified: int = 0
     skipped_unchanged: int = 0
     failed: int = 0
+    withdrawn: int = 0
     stage_seconds: dict[str, float] = field(default_factory=dict)
     status: str = "success"
 
@@ -103,6 +106,7 @@ class RunRecord:
             classified=classify["classified"],
             skipped_unchanged=classify["skipped_unchanged"],
             failed=classify["no_text"],
+            withdrawn=harvest.get("withdrawn", 0),
             stage_seconds={"fetch_model": model["seconds"], "harvest": harvest["seconds"], "classify": classify["seconds"]},
         )
 
@@ -127,6 +131,8 @@ def paper_rows(papers: pa.Table, run_id: str) -> tuple[list[tuple[Any, ...]], li
             continue
         row["arxiv_group"] = row["group"]
         row["harvested_in_run"] = run_id
+        row["withdrawn"] = bool(row.get("withdrawn"))  # null (a format that cannot tell) loads as not withdrawn
+        row.setdefault("affiliations", None)
         upserts.append(tuple(row[c] for c in PAPER_COLUMNS))
     return upserts, deletions
 
@@ -154,8 +160,8 @@ UPSERT_PAPERS = f"""
 INSERT INTO arxiv_papers AS p ({", ".join(PAPER_COLUMNS)})
 SELECT {", ".join(PAPER_COLUMNS)} FROM stage_papers
 ON CONFLICT (arxiv_id) DO UPDATE SET
-    {", ".join(f"{c} = excluded.{c}" for c in PAPER_COLUMNS[1:])}, withdrawn = FALSE
-WHERE {_changed(_PAPER_CONTENT, "p")} OR p.withdrawn
+    {", ".join(f"{c} = excluded.{c}" for c in PAPER_COLUMNS[1:])}
+WHERE {_changed(_PAPER_CONTENT, "p")}
 """
 
 UPSERT_LABELS = f"""
@@ -255,7 +261,6 @@ class Warehouse(ABC):
             cursor.execute(
                 "SELECT count(*) FROM stage_papers s JOIN arxiv_papers p USING (arxiv_id) WHERE "
                 + " OR ".join(f"p.{c} IS DISTINCT FROM s.{c}" for c in _PAPER_CONTENT)
-                + " OR p.withdrawn"
             )
             updated = cursor.fetchone()[0]
             cursor.execute(UPSERT_PAPERS)
@@ -304,17 +309,18 @@ class Warehouse(ABC):
             "classified",
             "skipped_unchanged",
             "failed",
+            "withdrawn",
             "stage_seconds",
             "status",
             "finished_at",
         ]
-        values = [getattr(run, c) for c in columns[:13]] + [
+        values = [getattr(run, c) for c in columns[:14]] + [
             json.dumps(run.stage_seconds, sort_keys=True),
             run.status,
             dt.datetime.now(dt.UTC).replace(tzinfo=None),
         ]
         placeholders = [p] * len(columns)
-        placeholders[13] = self._json(p)
+        placeholders[14] = self._json(p)
         cursor.execute(f"DELETE FROM arxiv_pipeline_runs WHERE run_id = {p}", (run.run_id,))
         cursor.execute(f"INSERT INTO arxiv_pipeline_runs ({', '.join(columns)}) VALUES ({', '.join(placeholders)})", values)
 
