@@ -5,33 +5,43 @@ VENV := .venv
 PY := $(VENV)/bin/python
 export PYTHONPATH := $(CURDIR)/plugins
 DAY ?=
-ARXIV_REPLAY_DATA ?= include/replay/arxiv-demo.jsonl
+ARXIV_REPLAY_DATA ?= include/replay/arxiv-2008-11-26.jsonl
 TRAINING_DATA ?= ../shared/data/arxiv-labeled-abstracts.csv
 DEMO_MODEL := data/demo-model/arxiv_groups_demo.zip
 
-.PHONY: demo test lint typecheck unit venv demo-model bench clean help
+.PHONY: demo airflow test lint typecheck unit venv demo-model demo-head bench clean help
 
 help:
 	@echo "make demo        run the DAG for one day on the local stack (DAY=YYYY-MM-DD, ARXIV_REPLAY_DATA=...)"
+	@echo "make airflow     the real Airflow services (UI, scheduler, ...) on 127.0.0.1:8080 with the local stack; Ctrl-C stops"
 	@echo "make test        lint, type checks and the whole test suite"
-	@echo "make demo-model  build the demo arXiv-group model (cached in data/demo-model)"
+	@echo "make demo-model  build the demo arXiv-group model from the committed head (cached in data/demo-model)"
+	@echo "make demo-head   retrain the committed head from TRAINING_DATA (default ../shared/data/arxiv-labeled-abstracts.csv)"
 	@echo "make bench       classify-stage benchmark (figures + chart in bench/results)"
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements-dev.txt
+	$(PY) -m pip install --quiet --no-deps -e .   # .venv/bin/arxiv-labeler
 	touch $@
 
 venv: $(VENV)/.installed
 
-$(DEMO_MODEL): | $(VENV)/.installed
-	$(PY) -m arxiv_labeler model demo --output-dir data/demo-model $(if $(wildcard $(TRAINING_DATA)),--training-data $(TRAINING_DATA),)
+$(DEMO_MODEL): include/demo-model/head.npy | $(VENV)/.installed
+	$(PY) -m arxiv_labeler model demo --output-dir data/demo-model
 
 demo-model: $(DEMO_MODEL)
 
+# Retrain the committed head (deterministic: the same data gives the same bytes), then rebuild the model.
+demo-head: $(VENV)/.installed
+	$(PY) -m arxiv_labeler model demo --output-dir data/demo-model --training-data $(TRAINING_DATA) --write-head
+
 demo: $(VENV)/.installed $(DEMO_MODEL)
 	$(PY) -m arxiv_labeler demo --replay-data $(ARXIV_REPLAY_DATA) $(if $(DAY),--day $(DAY),) --model $(DEMO_MODEL)
+
+airflow: $(VENV)/.installed $(DEMO_MODEL)
+	$(PY) -m arxiv_labeler airflow --replay-data $(ARXIV_REPLAY_DATA) --model $(DEMO_MODEL)
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check plugins dags tests bench

@@ -54,7 +54,9 @@ def cmd_model_package(args: argparse.Namespace) -> int:
 def cmd_model_demo(args: argparse.Namespace) -> int:
     from arxiv_labeler.model.demo import build_demo_model
 
-    report = build_demo_model(Path(args.output_dir), Path(args.training_data) if args.training_data else None)
+    report = build_demo_model(
+        Path(args.output_dir), Path(args.training_data) if args.training_data else None, write_head=args.write_head
+    )
     print(json.dumps(report, indent=2))
     return 0
 
@@ -199,6 +201,18 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return run_demo(args)
 
 
+def cmd_airflow(args: argparse.Namespace) -> int:
+    from arxiv_labeler.demo import DEFAULT_MODEL, DEFAULT_REPLAY_DATA
+    from arxiv_labeler.local_airflow import run_foreground
+
+    return run_foreground(
+        Path(args.data_dir),
+        Path(args.model) if args.model else DEFAULT_MODEL,
+        Path(args.replay_data) if args.replay_data else DEFAULT_REPLAY_DATA,
+        port=args.port,
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The command-line interface."""
     parser = argparse.ArgumentParser(prog="arxiv-labeler", description=__doc__)
@@ -221,6 +235,9 @@ def build_parser() -> argparse.ArgumentParser:
     demo_model = model_sub.add_parser("demo", help="build the demo arXiv-group model from all-MiniLM-L6-v2 (needs torch)")
     demo_model.add_argument("--output-dir", default="data/demo-model")
     demo_model.add_argument("--training-data", help="CSV/JSONL with title, abstract and group or categories")
+    demo_model.add_argument(
+        "--write-head", action="store_true", help="with --training-data: store the trained head in include/demo-model/"
+    )
     demo_model.set_defaults(func=cmd_model_demo)
 
     tokenize = sub.add_parser("tokenize", help="show the tokens, word pieces and ids the onnx engine feeds the model")
@@ -270,10 +287,19 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument(
         "--day", type=iso_date("--day"), help="YYYY-MM-DD (default: the latest day with records in the replay data)"
     )
-    demo.add_argument("--replay-data", help="Kaggle-snapshot JSONL (default: include/replay/arxiv-demo.jsonl)")
+    demo.add_argument(
+        "--replay-data", help="Kaggle-snapshot JSONL (default: include/replay/arxiv-2008-11-26.jsonl, 276 real papers)"
+    )
     demo.add_argument("--model", help="model zip to serve from the local S3 (default: the demo model)")
     demo.add_argument("--data-dir", default="data/demo")
     demo.set_defaults(func=cmd_demo)
+
+    local = sub.add_parser("airflow", help="the real Airflow services + local stack in the foreground (`make airflow`)")
+    local.add_argument("--port", type=int, default=8080, help="api-server port on 127.0.0.1 (default 8080)")
+    local.add_argument("--model", help="model zip to serve from the local S3 (default: the demo model)")
+    local.add_argument("--replay-data", help="Kaggle-snapshot JSONL served over OAI-PMH (default: the real 2008-11-26 slice)")
+    local.add_argument("--data-dir", default="data/airflow", help="AIRFLOW_HOME, warehouse and landing (reused)")
+    local.set_defaults(func=cmd_airflow)
     return parser
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 import tempfile
 from pathlib import Path
 
@@ -12,8 +13,19 @@ from arxiv_labeler.local_stack import LocalStack
 from arxiv_labeler.warehouse import open_warehouse
 from arxiv_labeler.warehouse.report import build_report, render
 
-DEFAULT_REPLAY_DATA = PROJECT_ROOT / "include" / "replay" / "arxiv-demo.jsonl"
+DEFAULT_REPLAY_DATA = PROJECT_ROOT / "include" / "replay" / "arxiv-2008-11-26.jsonl"
 DEFAULT_MODEL = PROJECT_ROOT / "data" / "demo-model" / "arxiv_groups_demo.zip"
+
+
+def _venv_command() -> str:
+    """How to call the CLI from the project's venv (a path relative to the working directory when possible)."""
+    script = Path(sys.executable).parent / "arxiv-labeler"
+    if not script.exists():
+        return f"{sys.executable} -m arxiv_labeler"
+    try:
+        return str(script.relative_to(Path.cwd()))
+    except ValueError:
+        return str(script)
 
 
 def run_demo(args: argparse.Namespace) -> int:
@@ -39,6 +51,12 @@ def run_demo(args: argparse.Namespace) -> int:
         return 1
     warehouse_file = data_dir / "warehouse.duckdb"
     print(render(build_report(open_warehouse(f"duckdb://{warehouse_file}"), day, day)))
-    print(f"\ndemo: warehouse at {warehouse_file} (query it: arxiv-labeler report --warehouse duckdb://{warehouse_file})")
-    print(f"demo: Airflow log at {log_file}")
+    cli = _venv_command()
+    print(f"\nwarehouse: {warehouse_file}")
+    print("query it:")
+    print(f"  {cli} report --warehouse duckdb://{warehouse_file} --from {day} --until {day}")
+    print(f"  {cli} report --warehouse duckdb://{warehouse_file} --format csv > labels.csv")
+    query = "SELECT label, count(*) FROM arxiv_current_labels GROUP BY 1"
+    print(f"  .venv/bin/python -c \"import duckdb; print(duckdb.connect('{warehouse_file}', read_only=True).sql('{query}'))\"")
+    print(f"Airflow log: {log_file}")
     return 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from arxiv_labeler.harvest.exceptions import HarvestError
 from arxiv_labeler.harvest.kaggle import SnapshotError
+from arxiv_labeler.local_airflow import LocalAirflowError
 from arxiv_labeler.model.archive import ModelArchiveError
 from arxiv_labeler.model.extract import UnsafeArchiveError
 from arxiv_labeler.model.fetch import ModelFetchError
@@ -16,6 +17,7 @@ USER_ERRORS: tuple[type[Exception], ...] = (
     HarvestError,
     SnapshotError,
     RunConfigError,
+    LocalAirflowError,
     FileNotFoundError,
     ValueError,
 )

@@ -11,8 +11,9 @@ from arxiv_labeler.harvest.authors import Author, parse_authors
 from arxiv_labeler.harvest.models import records_table
 from arxiv_labeler.harvest.parser import parse_list_records
 
+from tests.conftest import SAMPLE_JSONL
+
 FIXTURES = Path(__file__).parent / "fixtures"
-SAMPLE = Path(__file__).resolve().parents[3] / "shared" / "data" / "arxiv-metadata-sample.jsonl"
 DAY = dt.date(2026, 11, 19)
 
 
@@ -41,9 +42,9 @@ def test_authors_split_outside_parentheses(raw: str, expected: list[Author]) -> 
     assert parse_authors(raw) == expected
 
 
-@pytest.mark.skipif(not SAMPLE.exists(), reason="needs ../shared/data/arxiv-metadata-sample.jsonl")
+@pytest.mark.skipif(not SAMPLE_JSONL.exists(), reason="needs ../shared/data/arxiv-metadata-sample.jsonl")
 def test_author_counts_match_arxivs_own_parse_on_real_papers() -> None:
-    entries = [json.loads(line) for line in SAMPLE.read_text(encoding="utf-8").splitlines()]
+    entries = [json.loads(line) for line in SAMPLE_JSONL.read_text(encoding="utf-8").splitlines()]
     wrong = [e["id"] for e in entries if len(parse_authors(e["authors"])) != len(e["authors_parsed"])]
     # The two residual cases are the snapshot's own parse turning a "(1 - X; 2 - Y)" legend into an author.
     assert len(wrong) <= 2, wrong

@@ -14,6 +14,7 @@ from airflow.sdk import BaseOperator
 from arxiv_labeler.harvest.harvester import read_landed
 from arxiv_labeler.hooks.warehouse import WarehouseHook
 from arxiv_labeler.run_config import RunConfig
+from arxiv_labeler.ui.links import DAYS_XCOM_KEY, ArxivLabelsLink
 from arxiv_labeler.warehouse import ModelInfo, RunRecord
 
 
@@ -21,6 +22,7 @@ class LoadWarehouseOperator(BaseOperator):
     """Upserts papers and labels and records the run; a rerun of an interval changes no row."""
 
     template_fields: Sequence[str] = ("run_config", "model", "harvest", "classify")
+    operator_extra_links = (ArxivLabelsLink(),)
 
     def __init__(
         self,
@@ -53,6 +55,7 @@ class LoadWarehouseOperator(BaseOperator):
         model = ModelInfo(self.model["model_id"], self.model["name"], self.model["sha256"], list(self.model["labels"]))
         warehouse = WarehouseHook(self.warehouse_conn_id).get_warehouse()
         result = warehouse.load(papers, labels, model, run)
+        context["ti"].xcom_push(key=DAYS_XCOM_KEY, value={"from": config.start.isoformat(), "until": config.end.isoformat()})
         for asset in self.outlets or []:
             context["outlet_events"][asset].extra = {
                 "interval": f"{config.start}..{config.end}",

@@ -1,0 +1,284 @@
+"""The DAG under the real services: api-server, scheduler, dag-processor, triggerer (LocalExecutor, PostgreSQL).
+
+Runs are made the three ways users make them: the REST API as the UI's Trigger form
+does, ``airflow backfill create``, and the scheduler's own run; asserts on the API's
+task-instance states and times and on warehouse rows, never on log text.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import json
+import os
+import shutil
+import socket
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from arxiv_labeler.dag_runs import DAG_ID
+from arxiv_labeler.local_airflow import LocalAirflow, drop_database, postgres_admin_dsn
+from arxiv_labeler.local_stack import LocalStack
+from arxiv_labeler.warehouse import open_warehouse
+
+from tests.conftest import DEMO_JSONL
+
+pytestmark = [pytest.mark.slow, pytest.mark.spark, pytest.mark.postgres]
+DAYS = ["2026-11-18", "2026-11-19", "2026-11-20"]
+PHASES: dict[str, float] = {}
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def airflow(tiny_zip: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    root = tmp_path_factory.mktemp("scheduler")
+    database = f"arxiv_e2e_{uuid.uuid4().hex[:8]}"
+    started = time.monotonic()
+    try:
+        with LocalStack(tiny_zip, DEMO_JSONL, page_size=5, oai_delay_seconds=0.05) as stack:
+            config = {"AIRFLOW__CORE__PARALLELISM": "3", "AIRFLOW__SCHEDULER__SCHEDULER_HEARTBEAT_SEC": "2"}
+            with LocalAirflow(root / "home", database, free_port(), extra_env=stack.env(root / "data"), config=config) as local:
+                PHASES["start services"] = time.monotonic() - started
+                token = local.token()
+                yield {
+                    "local": local,
+                    "token": token,
+                    "oai": stack.oai,
+                    "warehouse": open_warehouse(f"duckdb://{root / 'data' / 'warehouse.duckdb'}"),
+                }
+    finally:
+        drop_database(database, postgres_admin_dsn())
+        print("\nscheduler test phases (s):", json.dumps({k: round(v, 1) for k, v in PHASES.items()}))
+
+
+def api(ctx: dict[str, Any], method: str, path: str, body: Any = None) -> tuple[int, Any]:
+    return ctx["local"].api(method, path, body, ctx["token"])  # type: ignore[no-any-return]
+
+
+def wait_for_run(ctx: dict[str, Any], run_id: str, timeout: float = 420) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        status, run = api(ctx, "GET", f"/api/v2/dags/{DAG_ID}/dagRuns/{run_id}")
+        assert status == 200, run
+        if run["state"] in ("success", "failed"):
+            return run  # type: ignore[no-any-return]
+        time.sleep(2)
+    raise AssertionError(f"run {run_id} did not finish in {timeout} s")
+
+
+def task_instances(ctx: dict[str, Any], run_id: str) -> dict[str, dict[str, Any]]:
+    status, body = api(ctx, "GET", f"/api/v2/dags/{DAG_ID}/dagRuns/{run_id}/taskInstances")
+    assert status == 200, body
+    return {ti["task_id"]: ti for ti in body["task_instances"]}
+
+
+def runs(ctx: dict[str, Any], run_type: str | None = None) -> list[dict[str, Any]]:
+    status, body = api(ctx, "GET", f"/api/v2/dags/{DAG_ID}/dagRuns?limit=100&order_by=start_date")
+    assert status == 200, body
+    return [r for r in body["dag_runs"] if run_type is None or r["run_type"] == run_type]
+
+
+def warehouse_rows(ctx: dict[str, Any]) -> tuple[list[tuple], list[tuple]]:
+    _, papers = ctx["warehouse"].query("SELECT * FROM arxiv_papers ORDER BY arxiv_id")
+    _, labels = ctx["warehouse"].query("SELECT * FROM arxiv_paper_labels ORDER BY arxiv_id, model_id")
+    return papers, labels
+
+
+def ids_of_days(days: list[str]) -> list[str]:
+    entries = [json.loads(line) for line in DEMO_JSONL.read_text().splitlines() if line.strip()]
+    return sorted(e["id"] for e in entries if e["update_date"] in days)
+
+
+def test_1_scheduler_runs_the_latest_interval_and_an_empty_day_is_zero_papers(airflow: dict[str, Any]) -> None:
+    started = time.monotonic()
+    status, body = api(airflow, "PATCH", f"/api/v2/dags/{DAG_ID}", {"is_paused": False})
+    assert status == 200, body
+    deadline = time.monotonic() + 120
+    while not runs(airflow, "scheduled"):
+        assert time.monotonic() < deadline, "the scheduler made no run after unpausing"
+        time.sleep(2)
+    (scheduled,) = runs(airflow, "scheduled")  # catchup off: only the latest interval
+    assert wait_for_run(airflow, scheduled["dag_run_id"])["state"] == "success"
+    _, recorded = airflow["warehouse"].query(
+        "SELECT harvested, classified, status FROM arxiv_pipeline_runs WHERE run_id = ?", (scheduled["dag_run_id"],)
+    )
+    assert recorded == [(0, 0, "success")]  # no replay records that day: zero papers, not an error
+    PHASES["scheduled run"] = time.monotonic() - started
+
+
+def test_2_trigger_like_the_ui_form(airflow: dict[str, Any]) -> None:
+    started = time.monotonic()
+    status, run = api(
+        airflow,
+        "POST",
+        f"/api/v2/dags/{DAG_ID}/dagRuns",
+        {"logical_date": None, "conf": {"from_date": DAYS[1], "until_date": DAYS[1]}},
+    )
+    assert status == 200, run
+    assert wait_for_run(airflow, run["dag_run_id"])["state"] == "success"
+    papers, labels = warehouse_rows(airflow)
+    assert sorted(p[0] for p in papers) == ids_of_days([DAYS[1]])
+    assert len(labels) == len({(r[0], r[1]) for r in labels}) > 0
+    PHASES["UI-style trigger"] = time.monotonic() - started
+
+
+@pytest.mark.parametrize(
+    ("conf", "named"),
+    [
+        ({"from_dte": DAYS[0]}, "from_dte"),
+        ({"from_date": DAYS[2], "until_date": DAYS[0]}, "until_date"),
+        ({"from_date": DAYS[0], "sets": ["cs:nonexistent"]}, "cs:nonexistent"),
+        ({"from_date": DAYS[0], "model_uri": "https://example.org/model.zip"}, "model_uri"),
+        ({}, "from_date"),
+    ],
+)
+def test_3_bad_conf_is_refused_naming_the_param_and_harvests_nothing(
+    airflow: dict[str, Any], conf: dict[str, Any], named: str
+) -> None:
+    before = warehouse_rows(airflow)
+    _, runs_before = airflow["warehouse"].query("SELECT count(*) FROM arxiv_pipeline_runs")
+    requests_before = len(airflow["oai"].log.queries)
+    status, body = api(airflow, "POST", f"/api/v2/dags/{DAG_ID}/dagRuns", {"logical_date": None, "conf": conf})
+    if status != 200:
+        assert 400 <= status < 500 and named in json.dumps(body), body  # the API's schema check names the param
+    else:
+        run = wait_for_run(airflow, body["dag_run_id"])
+        assert run["state"] == "failed"
+        tis = task_instances(airflow, body["dag_run_id"])
+        assert tis["resolve_run"]["state"] == "failed"
+        assert tis["harvest"]["state"] == "upstream_failed"
+        status, tries = api(
+            airflow,
+            "GET",
+            f"/api/v2/dags/{DAG_ID}/dagRuns/{body['dag_run_id']}/taskInstances/resolve_run/logs/1?full_content=true",
+        )
+        assert status == 200 and named in json.dumps(tries)  # the failed task's message names the param
+    assert len(airflow["oai"].log.queries) == requests_before  # nothing harvested: not one OAI request
+    assert warehouse_rows(airflow) == before
+    assert airflow["warehouse"].query("SELECT count(*) FROM arxiv_pipeline_runs")[1] == runs_before
+
+
+def test_4_backfill_three_days_two_at_a_time(airflow: dict[str, Any]) -> None:
+    started = time.monotonic()
+    airflow["local"].airflow(
+        "backfill", "create", "--dag-id", DAG_ID, "--from-date", "2026-11-18", "--to-date", "2026-11-20", "--max-active-runs", "2"
+    )
+    deadline = time.monotonic() + 600
+    while len(backfilled := runs(airflow, "backfill")) < 3 or any(r["state"] not in ("success", "failed") for r in backfilled):
+        assert time.monotonic() < deadline, backfilled
+        time.sleep(3)
+    assert [r["state"] for r in backfilled] == ["success"] * len(backfilled) and len(backfilled) >= 3
+    windows = []
+    for run in backfilled:
+        harvest = task_instances(airflow, run["dag_run_id"])["harvest"]
+        assert harvest["pool"] == "arxiv_oai"
+        windows.append((harvest["start_date"], harvest["end_date"]))
+    windows.sort()
+    assert all(earlier[1] <= later[0] for earlier, later in itertools.pairwise(windows))  # the pool: never two at once
+    papers, labels = warehouse_rows(airflow)
+    assert sorted(p[0] for p in papers) == ids_of_days(DAYS)
+    assert len(labels) == len({(r[0], r[1]) for r in labels})  # once per model
+    run_ids = [r["dag_run_id"] for r in backfilled]
+    _, audit = airflow["warehouse"].query("SELECT run_id FROM arxiv_pipeline_runs")
+    assert sorted(r[0] for r in audit if r[0] in run_ids) == sorted(run_ids)  # one audit row per run
+    PHASES["backfill 3 days"] = time.monotonic() - started
+
+    started = time.monotonic()
+    airflow["local"].airflow(
+        "backfill", "create", "--dag-id", DAG_ID, "--from-date", "2026-11-18", "--to-date", "2026-11-20",
+        "--max-active-runs", "2", "--reprocess-behavior", "completed",
+    )  # fmt: skip
+    time.sleep(5)
+    deadline = time.monotonic() + 600
+    while any(r["state"] not in ("success", "failed") for r in runs(airflow, "backfill")):
+        assert time.monotonic() < deadline
+        time.sleep(3)
+    assert all(r["state"] == "success" for r in runs(airflow, "backfill"))
+    assert warehouse_rows(airflow)[1] == labels  # no label row changed
+    PHASES["backfill again (completed)"] = time.monotonic() - started
+
+
+def test_5_clearing_classify_reruns_it_and_changes_nothing(airflow: dict[str, Any]) -> None:
+    started = time.monotonic()
+    finished = next(r for r in runs(airflow, "manual") if r["state"] == "success")
+    before = warehouse_rows(airflow)
+    first_end = task_instances(airflow, finished["dag_run_id"])["classify"]["end_date"]
+    status, body = api(
+        airflow,
+        "POST",
+        f"/api/v2/dags/{DAG_ID}/clearTaskInstances",
+        {"dry_run": False, "task_ids": ["classify"], "dag_run_id": finished["dag_run_id"], "include_downstream": True},
+    )
+    assert status == 200, body
+    time.sleep(3)
+    assert wait_for_run(airflow, finished["dag_run_id"])["state"] == "success"
+    tis = task_instances(airflow, finished["dag_run_id"])
+    assert tis["classify"]["try_number"] >= 2 and tis["classify"]["end_date"] > first_end  # it really ran again
+    assert tis["load_warehouse"]["state"] == "success"
+    assert warehouse_rows(airflow) == before
+    PHASES["clear classify"] = time.monotonic() - started
+    assert dt.datetime.fromisoformat(tis["classify"]["end_date"]) > dt.datetime.fromisoformat(first_end)
+
+
+def test_6_the_labels_page_in_airflow(airflow: dict[str, Any], tmp_path: Path) -> None:
+    import requests
+
+    started = time.monotonic()
+    base = airflow["local"].url
+    assert requests.get(f"{base}/arxiv-labeler/", timeout=30).status_code == 401  # no credentials
+    assert requests.get(f"{base}/arxiv-labeler/api/summary", timeout=30).status_code == 401
+    forged = {"Authorization": "Bearer not-a-jwt"}
+    assert requests.get(f"{base}/arxiv-labeler/api/summary", headers=forged, timeout=30).status_code in (401, 403)
+
+    status, plugins = api(airflow, "GET", "/api/v2/plugins")
+    (ours,) = [p for p in plugins["plugins"] if p["name"] == "arxiv_labeler"]
+    assert ours["external_views"][0]["href"] == "/arxiv-labeler/" and ours["fastapi_apps"]
+    backfilled = runs(airflow, "backfill")[0]
+    status, links = api(
+        airflow, "GET", f"/api/v2/dags/{DAG_ID}/dagRuns/{backfilled['dag_run_id']}/taskInstances/load_warehouse/links"
+    )
+    assert status == 200 and links["arXiv labels"].startswith("/arxiv-labeler/?from=2026-11-1")
+
+    query = {"from": DAYS[0], "until": DAYS[-1]}
+    summary = requests.get(
+        f"{base}/arxiv-labeler/api/summary", params=query, headers={"Authorization": f"Bearer {airflow['token']}"}, timeout=30
+    ).json()
+    _, expected = airflow["warehouse"].query(
+        "SELECT count(*) FROM arxiv_paper_labels l JOIN arxiv_papers p USING (arxiv_id) "
+        "WHERE NOT p.withdrawn AND p.datestamp BETWEEN ? AND ?",
+        (dt.date.fromisoformat(DAYS[0]), dt.date.fromisoformat(DAYS[-1])),
+    )
+    assert summary["papers"] == expected[0][0] > 0
+
+    from playwright.sync_api import sync_playwright
+
+    screenshot = Path(os.environ.get("ARXIV_LABELER_SCREENSHOT", tmp_path / "arxiv-labels.png"))
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=shutil.which("chromium"), args=["--no-sandbox"])
+        try:
+            context = browser.new_context(viewport={"width": 1100, "height": 1000})
+            context.add_cookies([{"name": "_token", "value": airflow["token"], "url": base}])  # the UI's session cookie
+            page = context.new_page()
+            page.goto(f"{base}/arxiv-labeler/?from={DAYS[0]}&until={DAYS[-1]}")
+            page.wait_for_selector("body[data-loaded=true]", timeout=30_000)
+            assert page.inner_text("#total-papers") == str(expected[0][0])
+            for row in summary["per_day"]:
+                cell = page.inner_text(f'#per-day td[data-day="{row["day"]}"][data-label="{row["label"]}"]')
+                assert int(cell) == sum(
+                    r["papers"] for r in summary["per_day"] if (r["day"], r["label"]) == (row["day"], row["label"])
+                )
+            assert page.locator("#chart rect").count() >= len({r["day"] for r in summary["per_day"]})
+            page.screenshot(path=str(screenshot), full_page=True)
+        finally:
+            browser.close()
+    assert screenshot.stat().st_size > 10_000
+    PHASES["labels page + browser"] = time.monotonic() - started
