@@ -8,6 +8,7 @@ import os
 from airflow.sdk import DAG, Asset, Param
 from arxiv_labeler.harvest.taxonomy import arxiv_sets
 from arxiv_labeler.operators import (
+    CheckLabelsOperator,
     ClassifyPapersOperator,
     FetchModelOperator,
     HarvestArxivOperator,
@@ -100,6 +101,23 @@ with DAG(
         "engine": Param("auto", type="string", enum=["auto", "onnx", "sparknlp"], title="Engine"),
         "reclassify": Param(False, type="boolean", title="Classify unchanged papers again"),
         "quantize": Param("none", type="string", enum=["none", "int8"], title="onnx engine: int8 dynamic quantization"),
+        "min_score": Param(
+            None,
+            type=["null", "number"],
+            minimum=0,
+            maximum=1,
+            title="Confidence policy: minimum top score",
+            description="Below it a paper is stored as 'unclassified' (its raw label kept). Empty: the model's default, else 0.",
+        ),
+        "label_thresholds": Param(
+            {},
+            type="object",
+            additionalProperties={"type": "number", "minimum": 0, "maximum": 1},
+            title="Per-label minimum scores",
+            description='e.g. {"cs": 0.6}; labels must be the model\'s.',
+        ),
+        "drift_warn": Param(0.25, type="number", minimum=0, maximum=1, title="Label drift (Jensen-Shannon) warning"),
+        "drift_fail": Param(0.5, type="number", minimum=0, maximum=1, title="Label drift (Jensen-Shannon) failure"),
     },
 ) as dag:
     resolve = ResolveRunOperator(
@@ -153,4 +171,15 @@ with DAG(
             "One transaction: upserts papers and labels, records the run. A failure leaves the previous state intact; just retry."
         ),
     )
-    resolve >> [fetch, harvest] >> classify >> load
+    check = CheckLabelsOperator(
+        task_id="check_labels",
+        run_config=RUN,
+        model="{{ ti.xcom_pull(task_ids='fetch_model') }}",
+        warehouse_conn_id=WAREHOUSE_CONN_ID,
+        retries=0,
+        doc_md=(
+            "Data-quality checks on the run's labels (counts, scores, confidence, drift, empty announcement days), "
+            "stored in `arxiv_quality_checks`. A failed check fails this task; the load stays committed."
+        ),
+    )
+    resolve >> [fetch, harvest] >> classify >> load >> check

@@ -191,6 +191,25 @@ def cmd_report(args: argparse.Namespace) -> int:
     warehouse.migrate()
     start = args.from_date
     until = args.until
+    if args.quality:
+        from arxiv_labeler.quality.checks import RECENT_CHECKS
+
+        _, rows = warehouse.query(RECENT_CHECKS, (args.limit,))
+        print(f"{'run':<48}{'days':<24}{'check':<26}{'status':<7}{'value':>10}{'threshold':>11}  detail")
+        for run_id, first, last, check, value, threshold, status, detail in rows:
+            shown = "" if value is None else f"{value:.4g}"
+            limit = "" if threshold is None else f"{threshold:.4g}"
+            print(f"{run_id:<48}{f'{first}..{last}':<24}{check:<26}{status:<7}{shown:>10}{limit:>11}  {detail}")
+        return 0
+    if args.compare_models:
+        from arxiv_labeler.quality.comparison import compare_models
+
+        comparison = compare_models(warehouse, args.compare_models[0], args.compare_models[1], start, until)
+        print(comparison.render())
+        if args.changed_csv:
+            comparison.write_changed_csv(Path(args.changed_csv))
+            print(f"changed papers written to {args.changed_csv}")
+        return 0
     print(render(build_report(warehouse, start, until), args.format))
     return 0
 
@@ -281,6 +300,12 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--from", dest="from_date", metavar="YYYY-MM-DD", type=iso_date("--from"))
     report.add_argument("--until", metavar="YYYY-MM-DD", type=iso_date("--until"))
     report.add_argument("--format", choices=["table", "csv", "json"], default="table")
+    report.add_argument("--quality", action="store_true", help="the data-quality checks of recent runs")
+    report.add_argument("--limit", type=int, default=50, help="with --quality: how many check rows (default 50)")
+    report.add_argument(
+        "--compare-models", nargs=2, metavar=("MODEL_A", "MODEL_B"), help="agreement, per group, confusion matrix"
+    )
+    report.add_argument("--changed-csv", metavar="PATH", help="with --compare-models: the papers whose label changed")
     report.set_defaults(func=cmd_report)
 
     demo = sub.add_parser("demo", help="run the DAG for one day on the local stack (what `make demo` runs)")

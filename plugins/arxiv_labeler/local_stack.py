@@ -7,6 +7,7 @@ Airflow connection and override variables that point the DAG at them.
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -49,6 +50,9 @@ class LocalStack:
     def __enter__(self) -> LocalStack:
         from moto.server import ThreadedMotoServer
 
+        # One log line per S3 request drowns what a person wants to read; -v (DEBUG) still shows them.
+        if not logging.getLogger().isEnabledFor(logging.DEBUG):
+            logging.getLogger("werkzeug").setLevel(logging.WARNING)
         self.moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
         self.moto.start()
         self.upload_model(self.model_zip)

@@ -10,10 +10,25 @@ from typing import Any
 
 from arxiv_labeler.harvest.taxonomy import validate_set
 from arxiv_labeler.model.fetch import S3Location
+from arxiv_labeler.quality.policy import parse_policy
 
 ENGINES = ("auto", "onnx", "sparknlp")
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}([T ].*)?$")
-KNOWN_PARAMS = frozenset({"from_date", "until_date", "sets", "model_uri", "engine", "reclassify", "quantize"})
+KNOWN_PARAMS = frozenset(
+    {
+        "from_date",
+        "until_date",
+        "sets",
+        "model_uri",
+        "engine",
+        "reclassify",
+        "quantize",
+        "min_score",
+        "label_thresholds",
+        "drift_warn",
+        "drift_fail",
+    }
+)
 
 
 class RunConfigError(ValueError):
@@ -32,6 +47,10 @@ class RunConfig:
     reclassify: bool = False
     quantize: str = "none"
     source: str = "data_interval"
+    min_score: float | None = None  # None: the model's default (metadata ``minScore``), else 0
+    label_thresholds: dict[str, float] = field(default_factory=dict)
+    drift_warn: float = 0.25
+    drift_fail: float = 0.5
 
     def to_xcom(self) -> dict[str, Any]:
         """JSON-able form (dates as ISO strings)."""
@@ -121,4 +140,35 @@ def resolve_run_config(
     quantize = str(params.get("quantize") or "none")
     if quantize not in ("none", "int8"):
         raise RunConfigError(f"param quantize must be 'none' or 'int8', got {quantize!r}")
-    return RunConfig(start, end, model_uri, engine, list(sets), bool(params.get("reclassify", False)), quantize, source)
+    try:
+        policy = parse_policy(params.get("min_score"), params.get("label_thresholds"))
+        drift_warn = _fraction("drift_warn", params.get("drift_warn", 0.25))
+        drift_fail = _fraction("drift_fail", params.get("drift_fail", 0.5))
+    except ValueError as exc:
+        raise RunConfigError(str(exc)) from None
+    if drift_fail < drift_warn:
+        raise RunConfigError(f"param drift_fail ({drift_fail}) is below drift_warn ({drift_warn})")
+    return RunConfig(
+        start,
+        end,
+        model_uri,
+        engine,
+        list(sets),
+        bool(params.get("reclassify", False)),
+        quantize,
+        source,
+        policy.min_score if params.get("min_score") not in (None, "") else None,
+        dict(policy.label_thresholds),
+        drift_warn,
+        drift_fail,
+    )
+
+
+def _fraction(name: str, value: Any) -> float:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"param {name} must be a number between 0 and 1, got {value!r}") from None
+    if not 0.0 <= number <= 1.0:
+        raise ValueError(f"param {name} must be between 0 and 1, got {number}")
+    return number

@@ -30,10 +30,11 @@ def dag(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-de
 
 
 def test_tasks_and_order(dag) -> None:  # type: ignore[no-untyped-def]
-    assert set(dag.task_ids) == {"resolve_run", "fetch_model", "harvest", "classify", "load_warehouse"}
+    assert set(dag.task_ids) == {"resolve_run", "fetch_model", "harvest", "classify", "load_warehouse", "check_labels"}
     assert dag.get_task("resolve_run").downstream_task_ids == {"fetch_model", "harvest"}
     assert dag.get_task("classify").upstream_task_ids == {"fetch_model", "harvest"}
     assert dag.get_task("load_warehouse").upstream_task_ids == {"classify"}
+    assert dag.get_task("check_labels").upstream_task_ids == {"load_warehouse"}
 
 
 def test_schedule_has_real_daily_intervals(dag) -> None:  # type: ignore[no-untyped-def]
@@ -51,7 +52,22 @@ def test_schedule_has_real_daily_intervals(dag) -> None:  # type: ignore[no-unty
 
 def test_params_are_typed_and_validated(dag) -> None:  # type: ignore[no-untyped-def]
     params = dag.params
-    assert set(params.keys()) == {"from_date", "until_date", "sets", "model_uri", "engine", "reclassify", "quantize"}
+    assert set(params.keys()) == {
+        "from_date",
+        "until_date",
+        "sets",
+        "model_uri",
+        "engine",
+        "reclassify",
+        "quantize",
+        "min_score",
+        "label_thresholds",
+        "drift_warn",
+        "drift_fail",
+    }
+    from arxiv_labeler.run_config import KNOWN_PARAMS
+
+    assert set(params.keys()) == KNOWN_PARAMS  # resolve_run knows every param the form offers
     assert params.get_param("engine").schema["enum"] == ["auto", "onnx", "sparknlp"]
     from airflow.sdk.exceptions import ParamValidationError
 

@@ -75,6 +75,17 @@ def wait_for_run(ctx: dict[str, Any], run_id: str, timeout: float = 420) -> dict
     raise AssertionError(f"run {run_id} did not finish in {timeout} s")
 
 
+def wait_for_backfills(ctx: dict[str, Any], timeout: float = 600) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        status, body = api(ctx, "GET", f"/api/v2/backfills?dag_id={DAG_ID}")
+        assert status == 200, body
+        if body["backfills"] and all(b["completed_at"] for b in body["backfills"]):
+            return
+        assert time.monotonic() < deadline, body
+        time.sleep(3)
+
+
 def task_instances(ctx: dict[str, Any], run_id: str) -> dict[str, dict[str, Any]]:
     status, body = api(ctx, "GET", f"/api/v2/dags/{DAG_ID}/dagRuns/{run_id}/taskInstances")
     assert status == 200, body
@@ -169,14 +180,13 @@ def test_3_bad_conf_is_refused_naming_the_param_and_harvests_nothing(
 
 def test_4_backfill_three_days_two_at_a_time(airflow: dict[str, Any]) -> None:
     started = time.monotonic()
+    # backfill picks the intervals starting in [from, to]: 11-18 06:00, 11-19 06:00, 11-20 06:00 cover 11-18..11-20
     airflow["local"].airflow(
-        "backfill", "create", "--dag-id", DAG_ID, "--from-date", "2026-11-18", "--to-date", "2026-11-20", "--max-active-runs", "2"
+        "backfill", "create", "--dag-id", DAG_ID, "--from-date", "2026-11-18", "--to-date", "2026-11-21", "--max-active-runs", "2"
     )
-    deadline = time.monotonic() + 600
-    while len(backfilled := runs(airflow, "backfill")) < 3 or any(r["state"] not in ("success", "failed") for r in backfilled):
-        assert time.monotonic() < deadline, backfilled
-        time.sleep(3)
-    assert [r["state"] for r in backfilled] == ["success"] * len(backfilled) and len(backfilled) >= 3
+    wait_for_backfills(airflow)
+    backfilled = runs(airflow, "backfill")
+    assert [r["state"] for r in backfilled] == ["success"] * 3
     windows = []
     for run in backfilled:
         harvest = task_instances(airflow, run["dag_run_id"])["harvest"]
@@ -194,15 +204,12 @@ def test_4_backfill_three_days_two_at_a_time(airflow: dict[str, Any]) -> None:
 
     started = time.monotonic()
     airflow["local"].airflow(
-        "backfill", "create", "--dag-id", DAG_ID, "--from-date", "2026-11-18", "--to-date", "2026-11-20",
+        "backfill", "create", "--dag-id", DAG_ID, "--from-date", "2026-11-18", "--to-date", "2026-11-21",
         "--max-active-runs", "2", "--reprocess-behavior", "completed",
     )  # fmt: skip
-    time.sleep(5)
-    deadline = time.monotonic() + 600
-    while any(r["state"] not in ("success", "failed") for r in runs(airflow, "backfill")):
-        assert time.monotonic() < deadline
-        time.sleep(3)
-    assert all(r["state"] == "success" for r in runs(airflow, "backfill"))
+    wait_for_backfills(airflow)
+    rerun = runs(airflow, "backfill")
+    assert len(rerun) == 3 and all(r["state"] == "success" for r in rerun)
     assert warehouse_rows(airflow)[1] == labels  # no label row changed
     PHASES["backfill again (completed)"] = time.monotonic() - started
 

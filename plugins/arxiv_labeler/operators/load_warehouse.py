@@ -10,9 +10,11 @@ from typing import Any
 
 import pyarrow.parquet as pq
 from airflow.sdk import BaseOperator
+from airflow.sdk.exceptions import AirflowFailException
 
 from arxiv_labeler.harvest.harvester import read_landed
 from arxiv_labeler.hooks.warehouse import WarehouseHook
+from arxiv_labeler.quality.policy import ConfidencePolicy
 from arxiv_labeler.run_config import RunConfig
 from arxiv_labeler.ui.links import DAYS_XCOM_KEY, ArxivLabelsLink
 from arxiv_labeler.warehouse import ModelInfo, RunRecord
@@ -53,14 +55,21 @@ class LoadWarehouseOperator(BaseOperator):
         )
         run.stage_seconds["load_warehouse_prepare"] = round(time.monotonic() - started, 3)
         model = ModelInfo(self.model["model_id"], self.model["name"], self.model["sha256"], list(self.model["labels"]))
+        try:
+            policy = ConfidencePolicy(config.min_score or 0.0, config.label_thresholds).validate(model.labels)
+        except ValueError as exc:
+            raise AirflowFailException(str(exc)) from exc  # a param that names no label of this model: nothing written
         warehouse = WarehouseHook(self.warehouse_conn_id).get_warehouse()
-        result = warehouse.load(papers, labels, model, run)
+        result = warehouse.load(papers, labels, model, run, policy)
         context["ti"].xcom_push(key=DAYS_XCOM_KEY, value={"from": config.start.isoformat(), "until": config.end.isoformat()})
         for asset in self.outlets or []:
             context["outlet_events"][asset].extra = {
                 "interval": f"{config.start}..{config.end}",
                 "model_id": model.model_id,
                 "labels_written": result.labels_written,
+                "days": [config.start.isoformat(), config.end.isoformat()],
+                "papers_loaded": result.papers_inserted + result.papers_updated,
+                "quality": "pending: check_labels records it in arxiv_quality_checks",
             }
         return {
             "warehouse": repr(warehouse),

@@ -36,6 +36,7 @@ _ARROW_TYPES: dict[str, pa.DataType] = {
     "harvested_in_run": pa.string(),
     "model_id": pa.string(),
     "label": pa.string(),
+    "raw_label": pa.string(),
     "score": pa.float32(),
     "scores": pa.string(),
     "text_source": pa.string(),

@@ -30,6 +30,7 @@ _PG_TYPES = {
     "harvested_in_run": "TEXT",
     "model_id": "TEXT",
     "label": "TEXT",
+    "raw_label": "TEXT",
     "score": "REAL",
     "scores": "JSONB",
     "text_source": "TEXT",

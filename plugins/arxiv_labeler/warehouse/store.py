@@ -19,6 +19,7 @@ from typing import Any
 
 import pyarrow as pa
 
+from arxiv_labeler.quality.policy import ConfidencePolicy
 from arxiv_labeler.warehouse.migrations import MIGRATIONS_TABLE, migrations, split_statements
 
 log = logging.getLogger(__name__)
@@ -44,7 +45,18 @@ PAPER_COLUMNS = [
     "withdrawn",
     "harvested_in_run",
 ]
-LABEL_COLUMNS = ["arxiv_id", "model_id", "label", "score", "scores", "text_sha256", "text_source", "labeled_at", "run_id"]
+LABEL_COLUMNS = [
+    "arxiv_id",
+    "model_id",
+    "label",
+    "raw_label",
+    "score",
+    "scores",
+    "text_sha256",
+    "text_source",
+    "labeled_at",
+    "run_id",
+]
 # Columns whose change counts as a new version of the paper (harvested_in_run is bookkeeping).
 _PAPER_CONTENT = [c for c in PAPER_COLUMNS if c not in ("arxiv_id", "harvested_in_run")]
 
@@ -137,8 +149,12 @@ def paper_rows(papers: pa.Table, run_id: str) -> tuple[list[tuple[Any, ...]], li
     return upserts, deletions
 
 
-def label_rows(labels: pa.Table, run_id: str) -> list[tuple[Any, ...]]:
-    """Rows for ``arxiv_paper_labels`` from the classify stage's output (unlabeled rows dropped)."""
+def label_rows(labels: pa.Table, run_id: str, policy: ConfidencePolicy | None = None) -> list[tuple[Any, ...]]:
+    """Rows for ``arxiv_paper_labels`` from the classify stage's output (unlabeled rows dropped).
+
+    The confidence policy stores ``unclassified`` below a label's threshold; ``raw_label`` keeps the model's top label.
+    """
+    policy = policy or ConfidencePolicy()
     rows = []
     for row in labels.select(
         ["arxiv_id", "model_id", "label", "score", "scores", "text_sha256", "text_source", "labeled_at"]
@@ -148,6 +164,8 @@ def label_rows(labels: pa.Table, run_id: str) -> list[tuple[Any, ...]]:
         scores = dict(row["scores"]) if row["scores"] is not None else {}
         row["scores"] = json.dumps({k: float(v) for k, v in sorted(scores.items())}, sort_keys=True)
         row["run_id"] = run_id
+        row["raw_label"] = row["label"]
+        row["label"] = policy.apply(row["label"], float(row["score"]))
         rows.append(tuple(row[c] for c in LABEL_COLUMNS))
     return rows
 
@@ -170,7 +188,7 @@ SELECT {", ".join(LABEL_COLUMNS)} FROM stage_labels
 ON CONFLICT (arxiv_id, model_id) DO UPDATE SET
     {", ".join(f"{c} = excluded.{c}" for c in LABEL_COLUMNS[2:])}
 WHERE l.text_sha256 IS DISTINCT FROM excluded.text_sha256 OR l.label IS DISTINCT FROM excluded.label
-    OR l.score IS DISTINCT FROM excluded.score
+    OR l.score IS DISTINCT FROM excluded.score OR l.raw_label IS DISTINCT FROM excluded.raw_label
 """
 
 
@@ -249,10 +267,17 @@ class Warehouse(ABC):
             found.update((row[0], row[1]) for row in cursor.fetchall())
         return found
 
-    def load(self, papers: pa.Table, labels: pa.Table | None, model: ModelInfo | None, run: RunRecord) -> LoadResult:
-        """Write one run in one transaction: papers, withdrawals, model, labels, the run row."""
+    def load(
+        self,
+        papers: pa.Table,
+        labels: pa.Table | None,
+        model: ModelInfo | None,
+        run: RunRecord,
+        policy: ConfidencePolicy | None = None,
+    ) -> LoadResult:
+        """Write one run in one transaction: papers, withdrawals, model, labels (after the confidence policy), the run row."""
         upserts, deletions = paper_rows(papers, run.run_id)
-        labels_to_write = label_rows(labels, run.run_id) if labels is not None else []
+        labels_to_write = label_rows(labels, run.run_id, policy) if labels is not None else []
         p = self._param()
         with self.transaction() as cursor:
             cursor.execute("SELECT count(*) FROM arxiv_papers")

@@ -1,0 +1,1 @@
+"""Trust in the labels: data-quality checks per run, the confidence policy, model comparison."""
