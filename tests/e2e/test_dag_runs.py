@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -22,7 +23,14 @@ DAYS = [dt.date(2026, 11, 18), dt.date(2026, 11, 19), dt.date(2026, 11, 20)]
 def stack(tiny_zip: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     root = tmp_path_factory.mktemp("e2e")
     with LocalStack(tiny_zip, DEMO_JSONL, page_size=5) as local:
-        env = airflow_env(root / "airflow", local.env(root / "data"))
+        lineage = {  # Airflow's OpenLineage provider, writing events to a file the lineage test reads
+            "AIRFLOW__OPENLINEAGE__TRANSPORT": json.dumps(
+                {"type": "file", "log_file_path": str(root / "lineage.jsonl"), "append": True}
+            ),
+            "AIRFLOW__OPENLINEAGE__NAMESPACE": "arxiv-labeler-e2e",
+            "AIRFLOW__OPENLINEAGE__DISABLED": "False",
+        }
+        env = airflow_env(root / "airflow", local.env(root / "data") | lineage)
         prepare_airflow_home(env)
         yield {"env": env, "root": root, "warehouse": open_warehouse(f"duckdb://{root / 'data' / 'warehouse.duckdb'}")}
 
@@ -75,3 +83,23 @@ def test_manual_run_with_bad_param_fails_before_any_work(stack: dict[str, Any]) 
     assert "state=failed" in output
     assert "until_date 2026-11-18 is before from_date 2026-11-20" in output
     assert "Harvested" not in output and "harvested 2026" not in output
+
+
+def test_lineage_events_name_the_model_the_oai_set_and_the_tables(stack: dict[str, Any]) -> None:
+    path = stack["root"] / "lineage.jsonl"
+    if not path.exists():
+        dag_run(stack, "lineage", day=DAYS[0])
+    events = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    complete = [e for e in events if e.get("eventType") == "COMPLETE"]
+    by_task = {e["job"]["name"].split(".")[-1]: e for e in complete}
+    model_inputs = {(d["namespace"], d["name"]) for d in by_task["fetch_model"]["inputs"]}
+    assert model_inputs == {("s3://arxiv-models", "tiny.zip")}
+    (oai,) = by_task["harvest"]["inputs"]
+    assert oai["namespace"].startswith("http://127.0.0.1:") and oai["name"] == "all"
+    outputs = {d["name"]: d for d in by_task["load_warehouse"]["outputs"]}
+    assert set(outputs) == {"arxiv_papers", "arxiv_paper_labels", "arxiv_pipeline_runs"}
+    labels = outputs["arxiv_paper_labels"]
+    assert {"arxiv_id", "model_id", "label", "score"} <= {f["name"] for f in labels["facets"]["schema"]["fields"]}
+    assert labels["outputFacets"]["outputStatistics"]["rowCount"] >= 0
+    assert outputs["arxiv_pipeline_runs"]["outputFacets"]["outputStatistics"]["rowCount"] == 1
+    assert labels["namespace"].startswith("duckdb://")

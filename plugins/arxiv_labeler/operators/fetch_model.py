@@ -25,11 +25,20 @@ class FetchModelOperator(BaseOperator):
         self.cache_dir = cache_dir
         self.aws_conn_id = aws_conn_id
 
+    _model_uri: str | None = None
+
+    def get_openlineage_facets_on_complete(self, task_instance: Any) -> Any:
+        """OpenLineage: the model zip in S3 as the input."""
+        from arxiv_labeler.lineage import model_lineage
+
+        return model_lineage(self._model_uri or "")
+
     def execute(self, context: Any) -> dict[str, Any]:
         """Fetch and validate the model; returns the cache entry and its labels."""
         started = time.monotonic()
         config = RunConfig.from_xcom(self.run_config)
         fetcher = ModelFetcher(ModelStoreHook(self.aws_conn_id).get_client(), Path(self.cache_dir))
+        self._model_uri = config.model_uri
         fetched = fetcher.fetch(config.model_uri)
         archive = fetched.archive()
         self.log.info("model %s: labels %s (downloaded=%s)", fetched.model_id, archive.labels, fetched.downloaded)

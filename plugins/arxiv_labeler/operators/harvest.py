@@ -37,11 +37,21 @@ class HarvestArxivOperator(BaseOperator):
         self.http_conn_id = http_conn_id
         self.metadata_prefix = metadata_prefix
 
+    _lineage_source: tuple[str, list[str]] | None = None
+
+    def get_openlineage_facets_on_complete(self, task_instance: Any) -> Any:
+        """OpenLineage: the OAI-PMH endpoint and set(s) as inputs."""
+        from arxiv_labeler.lineage import harvest_lineage
+
+        endpoint, sets = self._lineage_source or ("", [])
+        return harvest_lineage(endpoint, sets)
+
     def execute(self, context: Any) -> dict[str, Any]:
         """Harvest the run's days; returns partitions and counts."""
         started = time.monotonic()
         config = RunConfig.from_xcom(self.run_config)
         client = OaiHook(self.http_conn_id).get_client()
+        self._lineage_source = (client.endpoint, list(config.sets))
         try:
             harvester = Harvester(client, Path(self.landing_dir), self.metadata_prefix, config.sets)
             result = harvester.harvest(config.start, config.end)

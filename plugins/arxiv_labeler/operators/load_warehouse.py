@@ -43,6 +43,15 @@ class LoadWarehouseOperator(BaseOperator):
         self.classify = classify
         self.warehouse_conn_id = warehouse_conn_id
 
+    _lineage_output: tuple[str, dict[str, int]] | None = None
+
+    def get_openlineage_facets_on_complete(self, task_instance: Any) -> Any:
+        """OpenLineage: the warehouse tables written, with schema and the rows this run wrote."""
+        from arxiv_labeler.lineage import warehouse_lineage
+
+        url, counts = self._lineage_output or ("", {})
+        return warehouse_lineage(url, counts)
+
     def execute(self, context: Any) -> dict[str, Any]:
         """Load papers and labels in one transaction; returns the counts."""
         started = time.monotonic()
@@ -59,8 +68,17 @@ class LoadWarehouseOperator(BaseOperator):
             policy = ConfidencePolicy(config.min_score or 0.0, config.label_thresholds).validate(model.labels)
         except ValueError as exc:
             raise AirflowFailException(str(exc)) from exc  # a param that names no label of this model: nothing written
-        warehouse = WarehouseHook(self.warehouse_conn_id).get_warehouse()
+        hook = WarehouseHook(self.warehouse_conn_id)
+        warehouse = hook.get_warehouse()
         result = warehouse.load(papers, labels, model, run, policy)
+        self._lineage_output = (
+            hook.get_url(),
+            {
+                "arxiv_papers": result.papers_inserted + result.papers_updated + result.papers_withdrawn,
+                "arxiv_paper_labels": result.labels_written,
+                "arxiv_pipeline_runs": 1,
+            },
+        )
         context["ti"].xcom_push(key=DAYS_XCOM_KEY, value={"from": config.start.isoformat(), "until": config.end.isoformat()})
         for asset in self.outlets or []:
             context["outlet_events"][asset].extra = {
