@@ -9,6 +9,7 @@ from arxiv_labeler.model.archive import ModelArchiveError
 from arxiv_labeler.model.extract import UnsafeArchiveError
 from arxiv_labeler.model.fetch import ModelFetchError
 from arxiv_labeler.run_config import RunConfigError
+from arxiv_labeler.warehouse.duckdb_store import WarehouseFileError
 
 USER_ERRORS: tuple[type[Exception], ...] = (
     ModelArchiveError,
@@ -18,6 +19,7 @@ USER_ERRORS: tuple[type[Exception], ...] = (
     SnapshotError,
     RunConfigError,
     LocalAirflowError,
+    WarehouseFileError,
     FileNotFoundError,
     ValueError,
 )

@@ -138,15 +138,29 @@ class ModelFetcher:
             return self._download(location, uri, head, etag, entry)
 
     def _head(self, location: S3Location) -> dict[str, Any]:
-        from botocore.exceptions import ClientError
+        from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 
+        uri = f"s3://{location.bucket}/{location.key}"
         try:
             return dict(self.s3.head_object(Bucket=location.bucket, Key=location.key, ChecksumMode="ENABLED"))
         except ClientError as exc:
             code = exc.response.get("Error", {}).get("Code", "")
             if code in ("404", "NoSuchKey", "NotFound"):
-                raise ModelFetchError(f"model not found: s3://{location.bucket}/{location.key}") from exc
-            raise ModelFetchError(f"cannot read s3://{location.bucket}/{location.key}: {exc}") from exc
+                raise ModelFetchError(
+                    f"model not found: {uri} (check model_uri: bucket {location.bucket!r}, key {location.key!r})"
+                ) from exc
+            if code in ("403", "AccessDenied", "Forbidden"):
+                raise ModelFetchError(
+                    f"access denied to {uri}: check the credentials of the S3 connection and the bucket's policy"
+                ) from exc
+            raise ModelFetchError(f"cannot read {uri}: {exc}") from exc
+        except NoCredentialsError as exc:
+            raise ModelFetchError(
+                f"cannot read {uri}: no AWS credentials (define the S3 connection or read anonymously)"
+            ) from exc
+        except BotoCoreError as exc:  # endpoint unreachable, DNS, timeouts: retried by the task, named here
+            endpoint = getattr(getattr(self.s3, "meta", None), "endpoint_url", "?")
+            raise ModelFetchError(f"cannot reach S3 at {endpoint} for {uri}: {exc} (check the endpoint_url and network)") from exc
 
     def _cached(self, entry: Path, uri: str) -> FetchedModel | None:
         manifest = entry / "manifest.json"

@@ -46,6 +46,10 @@ _ARROW_TYPES: dict[str, pa.DataType] = {
 assert set(PAPER_COLUMNS + LABEL_COLUMNS) <= set(_ARROW_TYPES)
 
 
+class WarehouseFileError(RuntimeError):
+    """The DuckDB file is unusable (truncated, corrupt) or stays locked; the message says what to do."""
+
+
 class _DuckDbCursor:
     """DB-API-like cursor over a DuckDB connection that fetches every result at once.
 
@@ -119,6 +123,10 @@ class DuckDbWarehouse(Warehouse):
 
     def _connect(self) -> Any:
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        if self.path.exists() and self.path.stat().st_size == 0:
+            raise WarehouseFileError(
+                f"{self.path} is empty (truncated?): refusing to start a new warehouse over it; restore it or move it away"
+            )
         deadline = time.monotonic() + self.lock_timeout_seconds
         delay = 0.1
         while True:
@@ -126,8 +134,16 @@ class DuckDbWarehouse(Warehouse):
                 return _DuckDbConnection(duckdb.connect(str(self.path)))
             except duckdb.IOException as exc:
                 # Another process (a parallel backfill run) holds the file lock: wait our turn.
-                if "lock" not in str(exc).lower() or time.monotonic() > deadline:
-                    raise
+                if "lock" not in str(exc).lower():
+                    raise WarehouseFileError(
+                        f"{self.path} is not a readable DuckDB database ({str(exc).strip()[:200]}): "
+                        "refusing to start a new warehouse over it; restore it or move it away"
+                    ) from exc
+                if time.monotonic() > deadline:
+                    raise WarehouseFileError(
+                        f"{self.path} stayed locked by another process for {self.lock_timeout_seconds:.0f} s: "
+                        "is a load stuck? (use PostgreSQL for parallel writers)"
+                    ) from exc
                 time.sleep(delay)
                 delay = min(delay * 2, 2.0)
 
