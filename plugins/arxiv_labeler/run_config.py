@@ -10,7 +10,7 @@ from typing import Any
 
 from arxiv_labeler.harvest.taxonomy import validate_set
 from arxiv_labeler.model.fetch import S3Location
-from arxiv_labeler.quality.policy import parse_policy
+from arxiv_labeler.quality.policy import fraction, parse_policy
 
 ENGINES = ("auto", "onnx", "sparknlp")
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}([T ].*)?$")
@@ -142,8 +142,8 @@ def resolve_run_config(
         raise RunConfigError(f"param quantize must be 'none' or 'int8', got {quantize!r}")
     try:
         policy = parse_policy(params.get("min_score"), params.get("label_thresholds"))
-        drift_warn = _fraction("drift_warn", params.get("drift_warn", 0.25))
-        drift_fail = _fraction("drift_fail", params.get("drift_fail", 0.5))
+        drift_warn = fraction("drift_warn", params.get("drift_warn", 0.25))
+        drift_fail = fraction("drift_fail", params.get("drift_fail", 0.5))
     except ValueError as exc:
         raise RunConfigError(str(exc)) from None
     if drift_fail < drift_warn:
@@ -162,13 +162,3 @@ def resolve_run_config(
         drift_warn,
         drift_fail,
     )
-
-
-def _fraction(name: str, value: Any) -> float:
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"param {name} must be a number between 0 and 1, got {value!r}") from None
-    if not 0.0 <= number <= 1.0:
-        raise ValueError(f"param {name} must be between 0 and 1, got {number}")
-    return number

@@ -223,7 +223,13 @@ def test_5_clearing_classify_reruns_it_and_changes_nothing(airflow: dict[str, An
         airflow,
         "POST",
         f"/api/v2/dags/{DAG_ID}/clearTaskInstances",
-        {"dry_run": False, "task_ids": ["classify"], "dag_run_id": finished["dag_run_id"], "include_downstream": True},
+        {
+            "dry_run": False,
+            "only_failed": False,
+            "task_ids": ["classify"],
+            "dag_run_id": finished["dag_run_id"],
+            "include_downstream": True,
+        },
     )
     assert status == 200, body
     deadline = time.monotonic() + 300

@@ -60,7 +60,7 @@ class LoadWarehouseOperator(BaseOperator):
         labels_path = Path(self.classify["output_path"])
         labels = pq.read_table(labels_path) if labels_path.exists() else None
         run = RunRecord.from_stage_summaries(
-            context["run_id"], str(context["dag_run"].run_type), config.start, config.end, self.model, self.harvest, self.classify
+            context["run_id"], _run_type(context["dag_run"]), config.start, config.end, self.model, self.harvest, self.classify
         )
         run.stage_seconds["load_warehouse_prepare"] = round(time.monotonic() - started, 3)
         model = ModelInfo(self.model["model_id"], self.model["name"], self.model["sha256"], list(self.model["labels"]))
@@ -97,3 +97,9 @@ class LoadWarehouseOperator(BaseOperator):
             "labels_written": result.labels_written,
             "loaded_at": dt.datetime.now(dt.UTC).isoformat(),
         }
+
+
+def _run_type(dag_run: Any) -> str:
+    """``manual``, ``scheduled``, ``backfill``, ... (the enum's value, not its repr)."""
+    run_type = dag_run.run_type
+    return str(getattr(run_type, "value", run_type))

@@ -44,7 +44,12 @@ class ConfidencePolicy:
         return {"min_score": self.min_score, "label_thresholds": dict(self.label_thresholds)}
 
 
-def _score(name: str, value: Any) -> float:
+def fraction(name: str, value: Any) -> float:
+    """A param that must be a number in [0, 1].
+
+    Raises:
+        ValueError: naming the param and the value.
+    """
     try:
         number = float(value)
     except (TypeError, ValueError):
@@ -60,7 +65,7 @@ def parse_policy(min_score: Any, label_thresholds: Any, model_default: float | N
     Raises:
         ValueError: a value outside [0, 1], or thresholds that are not a JSON object of numbers.
     """
-    base = _score("min_score", min_score) if min_score not in (None, "") else (model_default or 0.0)
+    base = fraction("min_score", min_score) if min_score not in (None, "") else (model_default or 0.0)
     raw = label_thresholds
     if isinstance(raw, str):
         try:
@@ -71,4 +76,4 @@ def parse_policy(min_score: Any, label_thresholds: Any, model_default: float | N
         raw = {}
     if not isinstance(raw, Mapping):
         raise ValueError(f'param label_thresholds must be a JSON object like {{"cs": 0.6}}, got {raw!r}')
-    return ConfidencePolicy(base, {str(k): _score(f"label_thresholds[{k}]", v) for k, v in raw.items()})
+    return ConfidencePolicy(base, {str(k): fraction(f"label_thresholds[{k}]", v) for k, v in raw.items()})
