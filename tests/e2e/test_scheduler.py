@@ -263,7 +263,8 @@ def test_6_the_labels_page_in_airflow(airflow: dict[str, Any], tmp_path: Path) -
     status, links = api(
         airflow, "GET", f"/api/v2/dags/{DAG_ID}/dagRuns/{backfilled['dag_run_id']}/taskInstances/load_warehouse/links"
     )
-    assert status == 200 and links["arXiv labels"].startswith("/arxiv-labeler/?from=2026-11-1")
+    assert status == 200, links
+    assert links["extra_links"]["arXiv labels"].startswith("/arxiv-labeler/?from=2026-11-1"), links  # the run's days
 
     query = {"from": DAYS[0], "until": DAYS[-1]}
     summary = requests.get(
