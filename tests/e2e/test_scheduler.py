@@ -279,7 +279,7 @@ def test_6_the_labels_page_in_airflow(airflow: dict[str, Any], tmp_path: Path) -
 
     from playwright.sync_api import sync_playwright
 
-    screenshot = Path(os.environ.get("ARXIV_LABELER_SCREENSHOT", tmp_path / "arxiv-labels.png"))
+    screenshot = Path(os.environ.get("ARXIV_LABELER_SCREENSHOT") or tmp_path / "arxiv-labels.png")
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=shutil.which("chromium"), args=["--no-sandbox"])
         try:
