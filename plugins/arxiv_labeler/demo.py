@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import tempfile
 from pathlib import Path
@@ -10,7 +11,7 @@ from pathlib import Path
 from arxiv_labeler.dag_runs import PROJECT_ROOT, airflow_env, prepare_airflow_home, run_dag
 from arxiv_labeler.harvest.replay_server import ReplayArchive
 from arxiv_labeler.local_stack import LocalStack
-from arxiv_labeler.warehouse import open_warehouse
+from arxiv_labeler.warehouse import Warehouse, open_warehouse
 from arxiv_labeler.warehouse.report import build_report, render
 
 DEFAULT_REPLAY_DATA = PROJECT_ROOT / "include" / "replay" / "arxiv-2008-11-26.jsonl"
@@ -28,6 +29,32 @@ def _venv_command() -> str:
         return str(script)
 
 
+def print_trust(warehouse: Warehouse, lineage_file: Path) -> None:
+    """The run's quality checks, what the confidence policy did, and the lineage events' datasets."""
+    _, runs = warehouse.query("SELECT run_id, quality_status FROM arxiv_pipeline_runs ORDER BY finished_at DESC LIMIT 1")
+    if runs:
+        run_id, status = runs[0]
+        _, checks = warehouse.query(
+            "SELECT check_name, status, value FROM arxiv_quality_checks WHERE run_id = ? ORDER BY check_name", (run_id,)
+        )
+        print(f"\nquality ({status}): " + ", ".join(f"{name} {state}" for name, state, _ in checks))
+        _, policy = warehouse.query(
+            "SELECT count(*) FROM arxiv_paper_labels WHERE run_id = ? AND label = 'unclassified'", (run_id,)
+        )
+        print(f"confidence policy: {policy[0][0]} papers unclassified (params min_score / label_thresholds; default 0)")
+    if lineage_file.exists():
+        events = [json.loads(line) for line in lineage_file.read_text().splitlines() if line.strip()]
+        named = sorted(
+            {
+                f"{d['namespace']}/{d['name']}"
+                for e in events
+                if e.get("eventType") == "COMPLETE"
+                for d in (e.get("inputs") or []) + (e.get("outputs") or [])
+            }
+        )
+        print(f"lineage: {len(events)} OpenLineage events in {lineage_file}; datasets: {', '.join(named)}")
+
+
 def run_demo(args: argparse.Namespace) -> int:
     """Start S3 + OAI replay, run the DAG for the day through Airflow, print labels per group, stop."""
     replay_data = Path(args.replay_data) if args.replay_data else DEFAULT_REPLAY_DATA
@@ -39,7 +66,13 @@ def run_demo(args: argparse.Namespace) -> int:
     data_dir = Path(args.data_dir).resolve()
     print(f"demo: labeling {day} from {replay_data} with {model.name}")
     with LocalStack(model, replay_data) as stack, tempfile.TemporaryDirectory(prefix="arxiv-airflow-") as home:
-        env = airflow_env(Path(home), stack.env(data_dir))
+        lineage_file = data_dir / "lineage.jsonl"
+        lineage_file.unlink(missing_ok=True)
+        lineage = {  # Airflow's OpenLineage provider, with the file transport: the events of this run
+            "AIRFLOW__OPENLINEAGE__TRANSPORT": json.dumps({"type": "file", "log_file_path": str(lineage_file), "append": True}),
+            "AIRFLOW__OPENLINEAGE__NAMESPACE": "arxiv-labeler-demo",
+        }
+        env = airflow_env(Path(home), stack.env(data_dir) | lineage)
         print(f"demo: local S3 at {stack.s3_endpoint}, OAI-PMH replay at {stack.oai.url if stack.oai else ''}")
         prepare_airflow_home(env)
         log_file = data_dir / "logs" / f"{day}.log"
@@ -50,7 +83,9 @@ def run_demo(args: argparse.Namespace) -> int:
         print(f"demo: the DAG run failed; see {log_file}")
         return 1
     warehouse_file = data_dir / "warehouse.duckdb"
-    print(render(build_report(open_warehouse(f"duckdb://{warehouse_file}"), day, day)))
+    warehouse = open_warehouse(f"duckdb://{warehouse_file}")
+    print(render(build_report(warehouse, day, day)))
+    print_trust(warehouse, lineage_file)
     cli = _venv_command()
     print(f"\nwarehouse: {warehouse_file}")
     print("query it:")
