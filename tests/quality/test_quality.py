@@ -81,7 +81,7 @@ def load_day(
     return run_id
 
 
-def checks(warehouse: Warehouse, day: dt.date, run_id: str, **policy: float) -> dict[str, str]:
+def checks(warehouse: Warehouse, day: dt.date, run_id: str, **policy: float | int) -> dict[str, str]:
     results = run_checks(warehouse, RunScope(run_id, day, day, MODEL.model_id), QualityPolicy(**policy))  # type: ignore[arg-type]
     record_checks(warehouse, RunScope(run_id, day, day, MODEL.model_id), results)
     return {r.check: r.status for r in results}
@@ -91,7 +91,7 @@ def test_a_sound_day_passes_every_check_and_is_recorded(warehouse: Warehouse) ->
     for back in range(1, 8):
         load_day(warehouse, MONDAY - dt.timedelta(days=back), [("cs", 0.9), ("math", 0.8), ("physics", 0.95)])
     run_id = load_day(warehouse, MONDAY, [("cs", 0.9), ("math", 0.85), ("physics", 0.9)])
-    statuses = checks(warehouse, MONDAY, run_id)
+    statuses = checks(warehouse, MONDAY, run_id, drift_min_papers=1)
     assert set(statuses.values()) == {"pass"}, statuses
     _, stored = warehouse.query("SELECT count(*) FROM arxiv_quality_checks WHERE run_id = ?", (run_id,))
     _, quality = warehouse.query("SELECT quality_status FROM arxiv_pipeline_runs WHERE run_id = ?", (run_id,))
@@ -123,10 +123,12 @@ def test_label_drift_against_the_trailing_days(warehouse: Warehouse) -> None:
     for back in range(1, 5):
         load_day(warehouse, MONDAY - dt.timedelta(days=back), [("cs", 0.9)] * 4)
     all_math = load_day(warehouse, MONDAY, [("math", 0.9)] * 4)
-    assert checks(warehouse, MONDAY, all_math)["label_drift_jsd"] == "fail"  # distance 1: nothing in common
+    assert checks(warehouse, MONDAY, all_math)["label_drift_jsd"] == "skip"  # 4 papers say nothing about drift
+    assert checks(warehouse, MONDAY, all_math, drift_min_papers=1)["label_drift_jsd"] == "fail"  # distance 1
     tuesday = MONDAY + dt.timedelta(days=1)
     some_math = load_day(warehouse, tuesday, [("cs", 0.9)] * 2 + [("math", 0.9)] * 3)
-    results = {r.check: r for r in run_checks(warehouse, RunScope(some_math, tuesday, tuesday, MODEL.model_id), QualityPolicy())}
+    policy = QualityPolicy(drift_min_papers=1)
+    results = {r.check: r for r in run_checks(warehouse, RunScope(some_math, tuesday, tuesday, MODEL.model_id), policy)}
     assert results["label_drift_jsd"].status == "warn" and 0.25 < (results["label_drift_jsd"].value or 0) <= 0.5
 
 

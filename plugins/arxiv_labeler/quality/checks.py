@@ -30,6 +30,7 @@ class QualityPolicy:
     drift_warn: float = 0.25
     drift_fail: float = 0.5
     softmax: bool = True
+    drift_min_papers: int = 30  # fewer labeled papers (the day or its history) say nothing about drift
 
 
 @dataclass(frozen=True)
@@ -174,12 +175,22 @@ def check_drift(warehouse: Warehouse, scope: RunScope, policy: QualityPolicy) ->
     )
     if not today or not days:
         return CheckResult("label_drift_jsd", None, policy.drift_warn, "skip", "no labeled history for this model yet")
+    if sum(int(n) for _, n in today) < policy.drift_min_papers:
+        return CheckResult(
+            "label_drift_jsd",
+            None,
+            policy.drift_warn,
+            "skip",
+            f"{sum(int(n) for _, n in today)} labeled papers: fewer than {policy.drift_min_papers} say nothing about drift",
+        )
     oldest = min(d[0] for d in days)
     _, history = warehouse.query(
         "SELECT l.label, count(*) FROM arxiv_paper_labels l JOIN arxiv_papers p ON p.arxiv_id = l.arxiv_id "
         "WHERE l.model_id = ? AND p.datestamp >= ? AND p.datestamp < ? AND NOT p.withdrawn GROUP BY 1",
         (scope.model_id, oldest, scope.start),
     )
+    if sum(int(n) for _, n in history) < policy.drift_min_papers:
+        return CheckResult("label_drift_jsd", None, policy.drift_warn, "skip", "too little labeled history to compare with")
     distance = round(jensen_shannon_distance(Counter(dict(today)), Counter(dict(history))), 4)
     status = "fail" if distance > policy.drift_fail else "warn" if distance > policy.drift_warn else "pass"
     threshold = policy.drift_fail if status == "fail" else policy.drift_warn
