@@ -37,7 +37,7 @@ from arxiv_labeler.engines.tokenizer import WordpieceTokenizer, pad_batch  # noq
 from arxiv_labeler.harvest.kaggle import read_snapshot, to_record  # noqa: E402
 from arxiv_labeler.harvest.models import records_table  # noqa: E402
 from arxiv_labeler.model.archive import ModelArchive  # noqa: E402
-from arxiv_labeler.model.quantize import quantized_onnx_bytes  # noqa: E402
+from arxiv_labeler.model.quantize import quantize_graph_file, quantized_onnx_bytes  # noqa: E402
 from arxiv_labeler.text import paper_text  # noqa: E402
 
 RESULTS = PROJECT / "bench" / "results"
@@ -167,6 +167,186 @@ def stage(spark: Any, zip_path: Path, archive: ModelArchive, records_path: Path,
     return seconds, memory.peak
 
 
+CLASSIFY_TASK = """
+import json, sys, time
+started = time.perf_counter()
+sys.path.insert(0, {plugins!r})
+from arxiv_labeler.operators.classify import ClassifyPapersOperator
+task = ClassifyPapersOperator(
+    task_id="classify", run_config={config!r}, model={model!r}, harvest={harvest!r}, output_dir={output!r},
+    spark_conn_id=None, warehouse_conn_id=None,
+)
+imported = time.perf_counter()
+result = task.execute({{}})
+print("CLASSIFY_TASK", json.dumps({{"execute_seconds": time.perf_counter() - imported, "import_seconds": imported - started,
+                  "classified": result["classified"], "task_seconds": result["seconds"]}}))
+"""
+
+
+def classify_task(zip_path: Path, archive: ModelArchive, records_path: Path, quantize: str, work: Path) -> dict[str, Any]:
+    """The DAG's classify task (the operator, Spark start-up included) in its own process, as Airflow runs it.
+
+    Peak RSS is sampled separately for the task process and for what it starts (the driver JVM
+    and its Python workers): the stage alone is the latter.
+    """
+    from arxiv_labeler.model.extract import safe_extract
+    from arxiv_labeler.run_config import RunConfig
+
+    model_dir = work / "model"
+    if not (model_dir / "metadata").exists():
+        model_dir.mkdir(parents=True, exist_ok=True)
+        safe_extract(zip_path, model_dir)
+    partition = work / "papers" / "harvest_day=2026-01-01"
+    partition.mkdir(parents=True, exist_ok=True)
+    (partition / "part-00000.parquet").write_bytes(records_path.read_bytes())
+    day = dt.date(2026, 1, 1)
+    config = RunConfig(day, day, "s3://bench/model.zip", engine="onnx", reclassify=True, quantize=quantize).to_xcom()
+    model = {
+        "uri": "s3://bench/model.zip", "name": zip_path.stem, "etag": "bench", "sha256": archive.sha256,
+        "size": zip_path.stat().st_size, "zip_path": str(zip_path), "model_dir": str(model_dir), "downloaded": False,
+    }  # fmt: skip
+    script = CLASSIFY_TASK.format(
+        plugins=str(PROJECT / "plugins"), config=config, model=model, harvest={"partitions": [str(partition)]},
+        output=str(work / "labeled"),
+    )  # fmt: skip
+    env = dict(os.environ, AIRFLOW__CORE__LOAD_EXAMPLES="False", PYTHONPATH=str(PROJECT / "plugins"))
+    started = time.perf_counter()
+    process = subprocess.Popen(
+        [sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env
+    )
+    peaks = {"task_process": 0, "stage": 0}
+    watched = psutil.Process(process.pid)
+    while process.poll() is None:
+        try:
+            own = watched.memory_info().rss
+            children = sum(c.memory_info().rss for c in watched.children(recursive=True) if c.is_running())
+        except psutil.Error:
+            continue
+        peaks["task_process"] = max(peaks["task_process"], own)
+        peaks["stage"] = max(peaks["stage"], children)
+        time.sleep(0.05)
+    wall = time.perf_counter() - started
+    out, _ = process.communicate()
+    if process.returncode != 0:
+        raise RuntimeError(f"classify task failed ({process.returncode})")
+    (line,) = [line for line in out.splitlines() if line.startswith("CLASSIFY_TASK ")]  # Airflow may log to stdout too
+    report = json.loads(line.removeprefix("CLASSIFY_TASK "))
+    return report | {"wall_seconds": wall, "peak_rss_bytes": peaks}
+
+
+def arrow_round_trip(texts: list[str], labels: list[str]) -> float:
+    """Seconds to move the texts into pandas and the annotations back to Arrow, as mapInPandas does per batch."""
+    import pandas as pd
+    import pyarrow as pa
+
+    ids = [f"2601.{n:05d}" for n in range(len(texts))]
+    table_in = pa.table({"arxiv_id": ids, "text_sha256": ids, "text": texts})
+    started = time.perf_counter()
+    for start in range(0, len(texts), 10_000):
+        frame = table_in.slice(start, 10_000).to_pandas()
+        annotations = [
+            [
+                {
+                    "annotatorType": "category",
+                    "begin": 0,
+                    "end": len(t) - 1,
+                    "result": label,
+                    "metadata": {label: "0.9"},
+                    "embeddings": [],
+                }
+            ]
+            for t, label in zip(frame["text"], labels[start : start + 10_000], strict=True)
+        ]
+        out = pd.DataFrame({"arxiv_id": frame["arxiv_id"], "text_sha256": frame["text_sha256"], "class": annotations})
+        pa.Table.from_pandas(out, preserve_index=False)
+    return time.perf_counter() - started
+
+
+def cpu_features() -> dict[str, Any]:
+    """The instructions onnxruntime's int8 and bf16 kernels can use here, and its version."""
+    import onnxruntime
+
+    flags: set[str] = set()
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.exists():
+        for line in cpuinfo.read_text().splitlines():
+            if line.startswith("flags"):
+                flags.update(line.split(":", 1)[1].split())
+                break
+    wanted = ["avx2", "avx512f", "avx512_vnni", "avx_vnni", "avx512_bf16", "amx_tile", "amx_int8", "amx_bf16"]
+    return {"onnxruntime": onnxruntime.__version__, "flags": {f: f in flags for f in wanted}}
+
+
+def batch_labels(classifier: OnnxSequenceClassifier, id_lists: list[list[int]]) -> np.ndarray:
+    """The top label of every paper, computed over length-sorted batches."""
+    order = sorted(range(len(id_lists)), key=lambda i: len(id_lists[i]))
+    labels = np.empty(len(id_lists), dtype=np.int64)
+    for start in range(0, len(order), BATCH_SIZE):
+        chunk = order[start : start + BATCH_SIZE]
+        labels[chunk] = classifier.logits([id_lists[i] for i in chunk]).argmax(1)
+    return labels
+
+
+def optimized_graphs(archive: ModelArchive, id_lists: list[list[int]], threads: int, work: Path) -> dict[str, Any]:
+    """onnxruntime's transformer optimizer (fused attention, layer norm, GELU), fp32 and then int8, vs the plain graphs.
+
+    Same batches, same threads; speed as a ratio to the plain fp32 graph and label agreement with it.
+    """
+    from onnxruntime.transformers import optimizer
+
+    work.mkdir(parents=True, exist_ok=True)
+    plain = work / "plain.onnx"
+    plain.write_bytes(archive.onnx_bytes)
+    fused = work / "fused.onnx"
+    if not fused.exists():
+        model = optimizer.optimize_model(str(plain), model_type="bert", num_heads=12, hidden_size=768, opt_level=0)
+        model.save_model_to_file(str(fused))
+    fused_int8 = work / "fused-int8.onnx"
+    if not fused_int8.exists():
+        quantize_graph_file(fused, fused_int8)  # the engine's int8 settings, applied after fusion
+    graphs = {
+        "plain_fp32": plain.read_bytes(),
+        "plain_int8": quantized_onnx_bytes(archive),
+        "fused_fp32": fused.read_bytes(),
+        "fused_int8": fused_int8.read_bytes(),
+    }
+    seconds, labels = {}, {}
+    for name, graph in graphs.items():
+        classifier = OnnxSequenceClassifier.from_archive(archive, threads=threads, batch_size=BATCH_SIZE, onnx_bytes=graph)
+        seconds[name] = bare_onnxruntime(classifier, id_lists)
+        labels[name] = batch_labels(classifier, id_lists)
+    return {
+        "seconds": {k: round(v, 3) for k, v in seconds.items()},
+        "speed_vs_plain_fp32": {k: round(seconds["plain_fp32"] / v, 3) for k, v in seconds.items()},
+        "label_agreement_with_plain_fp32": {k: round(float(np.mean(labels[k] == labels["plain_fp32"])), 4) for k in graphs},
+    }
+
+
+def kernel_time_shares(graph: bytes, id_lists: list[list[int]], work: Path) -> dict[str, float]:
+    """onnxruntime's own profile of 6 batches: the share of kernel time per operator (int8: the quantized GEMMs)."""
+    import collections
+
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = 1
+    options.enable_profiling = True
+    options.profile_file_prefix = str(work / "ort-profile")
+    work.mkdir(parents=True, exist_ok=True)
+    session = ort.InferenceSession(graph, options, providers=["CPUExecutionProvider"])
+    order = sorted(range(len(id_lists)), key=lambda i: len(id_lists[i]))[-6 * BATCH_SIZE :]
+    for start in range(0, len(order), BATCH_SIZE):
+        ids, mask = pad_batch([id_lists[i] for i in order[start : start + BATCH_SIZE]])
+        session.run(["logits"], {"input_ids": ids, "attention_mask": mask})
+    events = json.loads(Path(session.end_profiling()).read_text())
+    times: collections.Counter[str] = collections.Counter()
+    for event in events:
+        if event.get("cat") == "Node" and event["name"].endswith("_kernel_time"):
+            times[event["args"]["op_name"]] += event["dur"]
+    total = sum(times.values()) or 1
+    return {name: round(value / total, 3) for name, value in times.most_common(6)}
+
+
 def chart(figures: dict[str, Any], path: Path) -> None:
     """Papers/s of each configuration, as a bar chart."""
     import matplotlib
@@ -204,8 +384,10 @@ def tokenization(vocabulary: dict[str, int], texts: list[str], max_length: int) 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA if DEFAULT_DATA.exists() else FALLBACK_DATA)
-    parser.add_argument("--papers", type=int, default=600)
+    parser.add_argument("--papers", type=int, default=2000, help="about one arXiv day")
     parser.add_argument("--skip-transformers", action="store_true")
+    parser.add_argument("--skip-task", action="store_true", help="skip the classify task runs in their own process")
+    parser.add_argument("--skip-optimized", action="store_true", help="skip the transformer-optimizer graphs")
     args = parser.parse_args()
     RESULTS.mkdir(parents=True, exist_ok=True)
     threads = os.cpu_count() or 1
@@ -219,9 +401,8 @@ def main() -> int:
     zip_path, hf_dir = build_model(RESULTS / "model")
     archive = ModelArchive.open(zip_path).validate()
     fp32 = OnnxSequenceClassifier.from_archive(archive, threads=threads, batch_size=BATCH_SIZE)
-    int8 = OnnxSequenceClassifier.from_archive(
-        archive, threads=threads, batch_size=BATCH_SIZE, onnx_bytes=quantized_onnx_bytes(archive)
-    )
+    int8_graph = quantized_onnx_bytes(archive)
+    int8 = OnnxSequenceClassifier.from_archive(archive, threads=threads, batch_size=BATCH_SIZE, onnx_bytes=int8_graph)
     id_lists = [fp32.tokenizer.encode_ids(t) or [101, 102] for t in texts]
     lengths = [len(ids) for ids in id_lists]
     flops = model_flops(archive, lengths)
@@ -240,10 +421,29 @@ def main() -> int:
         spark.stop()
     if not args.skip_transformers:
         seconds["transformers_fp32"] = transformers_pipeline(hf_dir, texts, threads)
+    tasks = {}
+    if not args.skip_task:
+        for quantize in ("none", "int8"):
+            tasks[quantize] = classify_task(zip_path, archive, records_path, quantize, RESULTS / f"task-{quantize}")
+    optimized = None if args.skip_optimized else optimized_graphs(archive, id_lists, threads, RESULTS / "optimized")
 
     fp32_labels = [c[0].result for c in fp32.classify(texts)]
     int8_labels = [c[0].result for c in int8.classify(texts)]
     rate = {name: len(texts) / value for name, value in seconds.items()}
+    n = len(texts)
+    graph_ms = 1000 * seconds["bare_onnxruntime_fp32"] / n
+    tokenize_ms = 1000 / tokenize["encode_ids"]
+    arrow_ms = 1000 * arrow_round_trip(texts, fp32_labels) / n
+    stage_ms = 1000 * seconds["stage_fp32"] / n
+    # Per paper, fp32 stage: the graph, then what surrounds it; "spark" is the remainder (scheduling, annotate, Parquet).
+    breakdown = {
+        "graph_ms": round(graph_ms, 3),
+        "tokenize_ms": round(tokenize_ms, 3),
+        "arrow_in_out_ms": round(arrow_ms, 3),
+        "spark_and_write_ms": round(stage_ms - graph_ms - tokenize_ms - arrow_ms, 3),
+        "session_start_ms_amortised": round(1000 * spark_startup / n, 3),
+        "stage_ms": round(stage_ms, 3),
+    }
     figures: dict[str, Any] = {
         "papers": len(texts),
         "data": str(args.data),
@@ -264,8 +464,22 @@ def main() -> int:
         "int8_ratio_vs_bare_onnxruntime": round(rate["stage_int8"] / rate["bare_onnxruntime_int8"], 3),
         "int8_speedup_vs_fp32_stage": round(rate["stage_int8"] / rate["stage_fp32"], 3),
         "int8_label_agreement_random_weights": round(float(np.mean(np.array(fp32_labels) == np.array(int8_labels))), 4),
-        "peak_rss_bytes": {"stage_fp32": peak_fp32, "stage_int8": peak_int8},
+        "peak_rss_bytes_bench_process_and_children": {"stage_fp32": peak_fp32, "stage_int8": peak_int8},
+        "per_paper_breakdown_fp32": breakdown,
+        "cpu": cpu_features() | {"int8_kernel_time_shares": kernel_time_shares(int8_graph, id_lists, RESULTS / "profile")},
     }
+    for quantize, task in tasks.items():
+        name = "fp32" if quantize == "none" else "int8"
+        figures[f"classify_task_{name}"] = {
+            "seconds_start_to_finish": round(task["wall_seconds"], 2),
+            "seconds_in_execute": round(task["execute_seconds"], 2),
+            "ratio_to_bare_graph_seconds": round(task["wall_seconds"] / seconds[f"bare_onnxruntime_{name}"], 3),
+            "peak_rss_bytes_stage_jvm_and_workers": task["peak_rss_bytes"]["stage"],
+            "peak_rss_bytes_task_process": task["peak_rss_bytes"]["task_process"],
+            "classified": task["classified"],
+        }
+    if optimized:
+        figures["optimized_graphs"] = optimized
     if "transformers_fp32" in rate:
         figures["ratio_vs_transformers"] = round(rate["stage_fp32"] / rate["transformers_fp32"], 3)
         figures["int8_ratio_vs_transformers"] = round(rate["stage_int8"] / rate["transformers_fp32"], 3)
