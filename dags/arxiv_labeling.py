@@ -39,6 +39,8 @@ WAREHOUSE_ASSETS = [
 ]
 # ARXIV_LABELER_TASK_RETRIES=0 lets local test runs fail at once instead of waiting out retry delays.
 RETRIES = int(os.environ.get("ARXIV_LABELER_TASK_RETRIES", "3"))
+# A stuck Spark job must not hold a worker slot for ever; a day takes minutes, a month's backfill about an hour.
+CLASSIFY_TIMEOUT = dt.timedelta(minutes=float(os.environ.get("ARXIV_LABELER_CLASSIFY_TIMEOUT_MINUTES", "240")))
 NETWORK_RETRIES = {
     "retries": RETRIES,
     "retry_delay": dt.timedelta(minutes=2),
@@ -156,6 +158,7 @@ with DAG(
         spark_conn_id=SPARK_CONN_ID,
         warehouse_conn_id=WAREHOUSE_CONN_ID,
         retries=min(RETRIES, 1),
+        execution_timeout=CLASSIFY_TIMEOUT,
         doc_md="Classifies title + abstract on Spark. OOM or killed: raise driver memory in the `arxiv_spark` connection extra.",
     )
     load = LoadWarehouseOperator(

@@ -52,6 +52,18 @@ def jvm_fixtures() -> Path:
 
 
 @pytest.fixture(scope="module")
+def moto_endpoint() -> Iterator[str]:
+    """A moto S3 server on 127.0.0.1 (a real S3 API over HTTP), for one test module."""
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
+    server.stop()
+
+
+@pytest.fixture(scope="module")
 def spark():  # type: ignore[no-untyped-def]
     from arxiv_labeler.engines.spark_session import SparkSettings, start_session
 

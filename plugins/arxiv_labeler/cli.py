@@ -87,7 +87,7 @@ def cmd_classify(args: argparse.Namespace) -> int:
 
     from arxiv_labeler.engines.classify_stage import choose_engine, classify_records
     from arxiv_labeler.engines.progress import SparkProgressBar
-    from arxiv_labeler.engines.spark_session import SparkSettings, start_session
+    from arxiv_labeler.engines.spark_session import SparkSettings, start_session, stop_session
     from arxiv_labeler.harvest.kaggle import read_snapshot, to_record
     from arxiv_labeler.harvest.models import records_table
     from arxiv_labeler.model.archive import ModelArchive
@@ -111,7 +111,7 @@ def cmd_classify(args: argparse.Namespace) -> int:
                     spark, frame, engine, archive, args.output, dt.datetime.now(dt.UTC).isoformat(), engine_reason=reason
                 )
         finally:
-            spark.stop()
+            stop_session(spark)
     print(json.dumps(result.summary(), indent=2))
     return 0
 

@@ -103,3 +103,19 @@ def test_lineage_events_name_the_model_the_oai_set_and_the_tables(stack: dict[st
     assert labels["outputFacets"]["outputStatistics"]["rowCount"] >= 0
     assert outputs["arxiv_pipeline_runs"]["outputFacets"]["outputStatistics"]["rowCount"] == 1
     assert labels["namespace"].startswith("duckdb://")
+
+
+def test_classify_killed_by_its_execution_timeout_publishes_nothing(stack: dict[str, Any]) -> None:
+    env = dict(stack["env"], ARXIV_LABELER_CLASSIFY_TIMEOUT_MINUTES="0.05")  # 3 s: the timeout fires mid-stage
+    stack["warehouse"].migrate()  # also when this test runs alone
+    _, runs_before = stack["warehouse"].query("SELECT count(*) FROM arxiv_pipeline_runs")
+    papers_before = rows(stack)
+    log = stack["root"] / "timeout.log"
+    result = run_dag(env, conf={"from_date": "2026-11-19", "until_date": "2026-11-20", "reclassify": True}, log_file=log)
+    output = f"{result.returncode}\n{result.stdout}"
+    assert "state=failed" in output, output[-3000:]
+    assert "AirflowTaskTimeout" in output or "Timeout" in output, output[-3000:]
+    labeled = stack["root"] / "data" / "labeled" / "2026-11-19_2026-11-20"
+    assert not list(labeled.glob("model=*"))  # nothing published for a later load to pick up
+    assert stack["warehouse"].query("SELECT count(*) FROM arxiv_pipeline_runs")[1] == runs_before  # load never ran
+    assert rows(stack) == papers_before

@@ -52,6 +52,8 @@ def airflow(tiny_zip: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterato
                 yield {
                     "local": local,
                     "token": token,
+                    "stack": stack,
+                    "root": root,
                     "oai": stack.oai,
                     "warehouse": open_warehouse(f"duckdb://{root / 'data' / 'warehouse.duckdb'}"),
                 }
@@ -73,6 +75,20 @@ def wait_for_run(ctx: dict[str, Any], run_id: str, timeout: float = 420) -> dict
             return run  # type: ignore[no-any-return]
         time.sleep(2)
     raise AssertionError(f"run {run_id} did not finish in {timeout} s")
+
+
+def failed_task_logs(ctx: dict[str, Any], run_id: str, lines: int = 40) -> str:
+    """The last log lines of each failed task of a run: what CI prints when a run ends failed."""
+    logs = ctx["local"].home / "logs" / f"dag_id={DAG_ID}" / f"run_id={run_id}"
+    report = []
+    for task_id, ti in task_instances(ctx, run_id).items():
+        if ti["state"] not in ("success", "skipped"):
+            tail = [
+                f"{path.relative_to(logs)}: " + "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+                for path in sorted(logs.glob(f"task_id={task_id}/*.log"))
+            ]
+            report.append(f"{task_id} ({ti['state']}):\n" + "\n".join(tail))
+    return "\n\n".join(report)
 
 
 def wait_for_backfills(ctx: dict[str, Any], timeout: float = 600) -> None:
@@ -246,6 +262,25 @@ def test_5_clearing_classify_reruns_it_and_changes_nothing(airflow: dict[str, An
     PHASES["clear classify"] = time.monotonic() - started
 
 
+def test_5b_the_same_interval_triggered_twice_at_once(airflow: dict[str, Any]) -> None:
+    started = time.monotonic()
+    conf = {"from_date": DAYS[2], "until_date": DAYS[2], "reclassify": True}  # both runs classify and load every paper
+    triggered = []
+    for _ in range(2):
+        status, run = api(airflow, "POST", f"/api/v2/dags/{DAG_ID}/dagRuns", {"logical_date": None, "conf": conf})
+        assert status == 200, run
+        triggered.append(run["dag_run_id"])
+    states = [wait_for_run(airflow, run_id)["state"] for run_id in triggered]
+    assert states == ["success", "success"], "\n".join(failed_task_logs(airflow, run_id) for run_id in triggered)
+    papers, labels = warehouse_rows(airflow)
+    assert len(papers) == len({p[0] for p in papers}) and len(labels) == len({(r[0], r[1]) for r in labels})
+    _, audit = airflow["warehouse"].query(
+        "SELECT count(*) FROM arxiv_pipeline_runs WHERE run_id IN (?, ?) AND status = 'success'", tuple(triggered)
+    )
+    assert audit == [(2,)]
+    PHASES["same interval twice at once"] = time.monotonic() - started
+
+
 def test_6_the_labels_page_in_airflow(airflow: dict[str, Any], tmp_path: Path) -> None:
     import requests
 
@@ -300,3 +335,30 @@ def test_6_the_labels_page_in_airflow(airflow: dict[str, Any], tmp_path: Path) -
             browser.close()
     assert screenshot.stat().st_size > 10_000
     PHASES["labels page + browser"] = time.monotonic() - started
+
+
+def test_7_a_run_cleared_after_a_model_change_labels_with_the_new_model(airflow: dict[str, Any]) -> None:
+    from tests.support.tiny_model import build_tiny_model
+
+    started = time.monotonic()
+    run = next(r for r in runs(airflow, "manual") if r["state"] == "success" and r["conf"].get("from_date") == DAYS[1])
+    _, before = airflow["warehouse"].query("SELECT DISTINCT model_id FROM arxiv_paper_labels")
+    new_model = build_tiny_model(airflow["root"] / "retrained", seed=7)
+    airflow["stack"].upload_model(new_model.rename(new_model.with_name("tiny.zip")))  # same key, new ETag
+    status, body = api(
+        airflow,
+        "POST",
+        f"/api/v2/dags/{DAG_ID}/clearTaskInstances",
+        {"dry_run": False, "only_failed": False, "dag_run_id": run["dag_run_id"], "reset_dag_runs": True},
+    )
+    assert status == 200, body
+    deadline = time.monotonic() + 300
+    while api(airflow, "GET", f"/api/v2/dags/{DAG_ID}/dagRuns/{run['dag_run_id']}")[1]["state"] not in ("queued", "running"):
+        assert time.monotonic() < deadline, "the cleared run was not queued again"
+        time.sleep(1)
+    assert wait_for_run(airflow, run["dag_run_id"])["state"] == "success"
+    _, after = airflow["warehouse"].query("SELECT DISTINCT model_id FROM arxiv_paper_labels")
+    (new_id,) = {r[0] for r in after} - {r[0] for r in before}  # fetch_model saw the new ETag: a new model id
+    _, labeled = airflow["warehouse"].query("SELECT arxiv_id FROM arxiv_paper_labels WHERE model_id = ? ORDER BY 1", (new_id,))
+    assert [r[0] for r in labeled] == ids_of_days([DAYS[1]])  # the day's papers, labeled once by the new model
+    PHASES["clear after a model change"] = time.monotonic() - started

@@ -130,5 +130,23 @@ def test_rerun_needs_no_spark_when_every_text_is_known() -> None:
 def test_a_running_session_on_another_master_is_refused(spark) -> None:  # type: ignore[no-untyped-def]
     from arxiv_labeler.engines.spark_session import SparkSettings, start_session
 
-    with pytest.raises(RuntimeError, match=r"master 'local\[2\]' is already running in this process"):
+    with pytest.raises(RuntimeError, match=r"master 'local\[2,4\]' is already running in this process"):
         start_session(SparkSettings(master="local[1]"))
+
+
+def test_local_masters_gain_task_retries_and_cluster_masters_are_kept() -> None:
+    from arxiv_labeler.engines.spark_session import with_task_retries
+
+    assert with_task_retries("local") == "local[1,4]"
+    assert with_task_retries("local[*]") == "local[*,4]"
+    assert with_task_retries("local[2]") == "local[2,4]"
+    assert with_task_retries("local[2,1]") == "local[2,1]"  # said explicitly: kept
+    assert with_task_retries("spark://127.0.0.1:7077") == "spark://127.0.0.1:7077"
+
+
+def test_driver_heap_is_sized_from_the_job() -> None:
+    from arxiv_labeler.engines.spark_session import driver_memory_for
+
+    assert driver_memory_for(2_000, 268_000_000) == "1024m"  # a day with the onnx engine: the graph is outside the heap
+    assert driver_memory_for(50_000, 268_000_000) == "4096m"  # a month's backfill in one run
+    assert driver_memory_for(2_000, 268_000_000, sparknlp=True) == "1792m"  # the JVM holds the model

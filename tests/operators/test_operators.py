@@ -76,3 +76,16 @@ def test_classify_on_kill_stops_spark() -> None:
     task._spark = mock.Mock()
     task.on_kill()
     task._spark.stop.assert_called_once()
+
+
+def test_load_refuses_when_the_labeled_output_it_was_promised_is_gone(tmp_path: Any) -> None:
+    from airflow.sdk.exceptions import AirflowFailException
+
+    classify = {"classified": 3, "output_path": str(tmp_path / "labeled" / "model=abc")}  # removed since classify ran
+    task = LoadWarehouseOperator(task_id="l", run_config=CONFIG, model={}, harvest={"partitions": []}, classify=classify)
+    with (
+        mock.patch("arxiv_labeler.operators.load_warehouse.WarehouseHook") as hook,
+        pytest.raises(AirflowFailException, match=r"classify labeled 3 papers but .*model=abc holds no labeled output"),
+    ):
+        task.execute({"run_id": "manual__x", "dag_run": mock.Mock()})
+    hook.assert_not_called()  # nothing loaded: no papers without their labels

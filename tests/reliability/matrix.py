@@ -6,7 +6,9 @@ The README's table is generated from these rows (``python -m tests.reliability.m
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
+from pathlib import Path
 
 
 @dataclass(frozen=True)
@@ -20,35 +22,62 @@ class Fault:
     test: str  # path::function
 
 
-R = "tests/reliability/test_faults.py"
 FAULTS = [
     Fault(
         "model fetch",
         "S3 endpoint unreachable",
         "fails; the task retries with backoff",
         "`cannot reach S3 at <endpoint> for s3://b/k ... check the endpoint_url`",
-        f"{R}::test_s3_unreachable_names_the_endpoint_and_what_to_check",
+        "tests/reliability/test_model_fetch_faults.py::test_s3_unreachable_names_the_endpoint_and_what_to_check",
     ),
     Fault(
         "model fetch",
         "403 from S3",
         "fails, nothing cached",
         "`access denied to s3://b/k: check the credentials ... and the bucket's policy`",
-        f"{R}::test_s3_403_names_bucket_key_and_what_to_check",
+        "tests/reliability/test_model_fetch_faults.py::test_s3_403_names_bucket_key_and_what_to_check",
     ),
     Fault(
         "model fetch",
         "404 from S3",
         "fails, nothing cached",
         "`model not found: s3://b/k (check model_uri: bucket ..., key ...)`",
-        f"{R}::test_s3_404_names_bucket_and_key",
+        "tests/reliability/test_model_fetch_faults.py::test_s3_404_names_bucket_and_key",
     ),
     Fault(
         "model fetch",
-        "download cut mid-body",
-        "size/checksum mismatch: refused, never cached",
-        "`ModelFetchError` naming the size or sha256",
-        "tests/model/test_fetch.py::test_truncated_download_is_detected",
+        "503 SlowDown, then success",
+        "retried by botocore's default retries (the hook's client), then fetched",
+        "nothing: the model is fetched",
+        "tests/reliability/test_model_fetch_faults.py::test_s3_503_then_success_is_retried",
+    ),
+    Fault(
+        "model fetch",
+        "download cut mid-body (connection reset)",
+        "refused, never cached; the retry downloads it whole",
+        "`download of s3://b/k cut after N of M bytes (...); nothing cached`",
+        "tests/reliability/test_model_fetch_faults.py::test_download_cut_mid_body_is_never_cached_and_the_retry_completes",
+    ),
+    Fault(
+        "model fetch",
+        "object replaced between HEAD and GET",
+        "GET with If-Match is refused (412); fetched again under the new ETag, never a mixed cache entry",
+        "a warning: `... was replaced after its HEAD ...; fetching the new version`",
+        "tests/reliability/test_model_fetch_faults.py::test_object_replaced_between_head_and_get_is_fetched_again_never_mixed",
+    ),
+    Fault(
+        "model fetch",
+        "cache directory read-only (read-only mount)",
+        "cache hits still served; a new model fails before any download is kept",
+        "`model cache <dir> is not writable (Read-only file system ...); give the task a writable cache directory ...`",
+        "tests/reliability/test_model_fetch_faults.py::test_read_only_cache_serves_hits_and_names_itself_for_a_new_model",
+    ),
+    Fault(
+        "model fetch",
+        "ONNX graph onnxruntime cannot load (unknown operator)",
+        "refused at fetch, before any harvest; not cached",
+        "`s3://b/k: ...: onnxruntime <version> cannot load the ONNX graph: <onnxruntime's message>`",
+        "tests/reliability/test_model_fetch_faults.py::test_onnx_graph_onnxruntime_cannot_load_is_refused_naming_the_model",
     ),
     Fault(
         "model fetch",
@@ -62,7 +91,7 @@ FAULTS = [
         "cache manifest corrupted",
         "entry rebuilt from S3, not trusted",
         "a warning naming the manifest",
-        f"{R}::test_corrupted_cache_manifest_is_rebuilt_not_trusted",
+        "tests/reliability/test_model_fetch_faults.py::test_corrupted_cache_manifest_is_rebuilt_not_trusted",
     ),
     Fault(
         "model fetch",
@@ -77,6 +106,13 @@ FAULTS = [
         "refused before extraction",
         "`UnsafeArchiveError` with the limit",
         "tests/model/test_extract.py::test_zip_bomb_refused",
+    ),
+    Fault(
+        "model fetch",
+        "an inner zip nested 20 deep (64 MiB at its core) inside the model zip",
+        "only the outer zip is unpacked (declared and actual sizes checked); the inner one is never opened",
+        "nothing: the model loads",
+        "tests/reliability/test_model_fetch_faults.py::test_a_deeply_nested_inner_zip_is_never_expanded",
     ),
     Fault(
         "model fetch",
@@ -108,10 +144,45 @@ FAULTS = [
     ),
     Fault(
         "harvest",
+        "Retry-After longer than the task may wait",
+        "fails at once (one request, no loop of shortened waits); the task's retry comes back later",
+        "`HTTP 503 asks to wait 3600 s (Retry-After '3600'), longer than this task waits (600 s, max_backoff_seconds)`",
+        "tests/reliability/test_harvest_faults.py::test_retry_after_longer_than_the_task_waits_fails_naming_the_wait",
+    ),
+    Fault(
+        "harvest",
+        "connection reset mid-page",
+        "the page is asked again; each record lands once",
+        "a warning: `connection cut mid-answer (incomplete body)`",
+        "tests/reliability/test_harvest_faults.py::test_connection_reset_mid_page_is_retried_and_lands_each_record_once",
+    ),
+    Fault(
+        "harvest",
+        "a 100 MB page (no Content-Length)",
+        "refused past max_page_bytes (64 MiB), memory bounded by the limit",
+        "`answer refused, more than 67108864 bytes were sent; the limit is ... (max_page_bytes ...)`",
+        "tests/reliability/test_harvest_faults.py::test_100_mb_page_is_refused_with_bounded_memory",
+    ),
+    Fault(
+        "harvest",
+        "a page declaring more than the limit",
+        "refused before reading the body",
+        "`answer refused, it declares N bytes; the limit is M bytes per page`",
+        "tests/reliability/test_harvest_faults.py::test_declared_oversized_page_is_refused_before_reading",
+    ),
+    Fault(
+        "harvest",
+        "task SIGKILLed after page 37 of a 10,000-record day (100 pages)",
+        "the retry resumes with the checkpointed token at the next page; 10,000 records, each once",
+        "`resuming <day> from page N`",
+        "tests/reliability/test_harvest_faults.py::test_harvest_killed_after_page_k_of_a_10000_record_day_resumes_at_page_k",
+    ),
+    Fault(
+        "harvest",
         "HTTP 500 persisting",
         "gives up after the retries",
         "`<url>: gave up after N attempts; last: HTTP 500`",
-        f"{R}::test_persistent_http_500_gives_up_with_the_url",
+        "tests/reliability/test_harvest_faults.py::test_persistent_http_500_gives_up_with_the_url",
     ),
     Fault(
         "harvest",
@@ -125,7 +196,7 @@ FAULTS = [
         "a page that is not XML",
         "fails; no partition, no empty staging left",
         "`malformed OAI-PMH response from <url>`",
-        f"{R}::test_page_that_is_not_xml",
+        "tests/reliability/test_harvest_faults.py::test_page_that_is_not_xml",
     ),
     Fault(
         "harvest",
@@ -139,7 +210,7 @@ FAULTS = [
         "an OAI error other than noRecordsMatch",
         "fails without retry",
         "`OAI error badArgument: ...`",
-        f"{R}::test_oai_error_other_than_no_records_match_fails_naming_the_code",
+        "tests/reliability/test_harvest_faults.py::test_oai_error_other_than_no_records_match_fails_naming_the_code",
     ),
     Fault(
         "harvest",
@@ -160,7 +231,7 @@ FAULTS = [
         "invalid UTF-8 in a page",
         "fails; nothing landed, the record is never silently dropped",
         "`malformed OAI-PMH response ... not well-formed`",
-        f"{R}::test_page_with_invalid_utf8_is_a_clear_error_not_a_silent_loss",
+        "tests/reliability/test_harvest_faults.py::test_page_with_invalid_utf8_is_a_clear_error_not_a_silent_loss",
     ),
     Fault(
         "harvest",
@@ -168,6 +239,59 @@ FAULTS = [
         "no empty staging directory left",
         "the error; a clean landing",
         "tests/harvest/test_harvester.py::test_failure_before_any_page_leaves_no_staging_directory",
+    ),
+    Fault(
+        "classify",
+        "a Python worker SIGKILLed mid-stage",
+        "Spark retries the task (local masters run as local[N,4]); every paper labeled once",
+        "a lost-task warning in the Spark log; the task succeeds",
+        "tests/reliability/test_classify_faults.py::test_python_worker_killed_mid_stage_is_retried_and_every_paper_is_labeled_once",
+    ),
+    Fault(
+        "classify",
+        "a Python worker killed with no task retries left",
+        "the job fails; nothing published",
+        "`the classify job failed: a Python worker died (killed, or out of memory) ...; nothing was published at <path>`",
+        "tests/reliability/test_classify_faults.py::test_without_task_retries_a_killed_worker_fails_the_job_naming_the_cause",
+    ),
+    Fault(
+        "classify",
+        "an out-of-memory driver (360 MB of text in a 480 MB heap)",
+        "the JVM dies (exit code 52); the job's error is kept (the session's stop tolerates the dead JVM), "
+        "nothing published; the retry with a larger driver_memory labels every paper once",
+        "`the classify job failed: the Spark JVM ran out of memory (java.lang.OutOfMemoryError): raise driver_memory "
+        "... in the arxiv_spark connection's extras (the JVM exited with code 52)`",
+        "tests/reliability/test_classify_faults.py::"
+        "test_out_of_memory_driver_names_the_setting_and_the_retry_with_more_memory_completes",
+    ),
+    Fault(
+        "classify",
+        "the whole task SIGKILLed mid-write",
+        "no output published (written beside it, swapped in when complete); the rerun clears the leftover and publishes all",
+        "the task's failure",
+        "tests/reliability/test_classify_faults.py::test_task_killed_mid_write_publishes_nothing_and_the_rerun_publishes_all",
+    ),
+    Fault(
+        "classify",
+        "the same interval classified by two runs at once",
+        "each write holds a lock on its staging directory (only dead writers' leftovers are removed); swaps wait for "
+        "loads reading the output, so a load reads one whole output, never a directory being replaced",
+        "nothing",
+        "tests/engines/test_labeled_output.py::test_loads_read_one_whole_output_while_two_runs_keep_publishing",
+    ),
+    Fault(
+        "classify",
+        "disk full while writing the labeled Parquet (48 KB tmpfs)",
+        "fails; no partition, no partial files; the retry with room completes",
+        "`the classify job failed: no space left on device: free space there or point ARXIV_LABELER_DATA_DIR at a larger disk`",
+        "tests/reliability/test_classify_faults.py::test_disk_full_while_writing_the_labeled_parquet_publishes_nothing",
+    ),
+    Fault(
+        "classify",
+        "empty input, a 1 MB paper, a title-only paper, a text with no tokens",
+        "each labeled (or counted as empty); nothing crashes",
+        "the counts in the task's XCom",
+        "tests/reliability/test_classify_faults.py::test_empty_input_a_1_mb_paper_a_title_only_paper_and_a_paper_without_tokens",
     ),
     Fault(
         "warehouse",
@@ -188,7 +312,35 @@ FAULTS = [
         "DuckDB file truncated (to 0 or mid-file)",
         "refused; no new empty warehouse over it",
         "`<file> is not a readable DuckDB database ... refusing to start a new warehouse over it`",
-        f"{R}::test_truncated_duckdb_file_is_refused_not_replaced",
+        "tests/reliability/test_warehouse_faults.py::test_truncated_duckdb_file_is_refused_not_replaced",
+    ),
+    Fault(
+        "warehouse",
+        "PostgreSQL connection dropped mid-transaction (pg_terminate_backend)",
+        "previous state intact; the retry lands everything",
+        "`the connection to PostgreSQL failed (...); the transaction did not complete ... a retry of the task is safe`",
+        "tests/reliability/test_warehouse_faults.py::test_postgres_connection_dropped_mid_transaction_loses_nothing_and_the_retry_lands_all",
+    ),
+    Fault(
+        "warehouse",
+        "the same interval loaded twice at once (DuckDB and PostgreSQL)",
+        "both runs succeed; one row per paper and per paper and model",
+        "two run rows",
+        "tests/reliability/test_warehouse_faults.py::test_the_same_interval_loaded_twice_at_once_ends_with_one_row_per_paper_and_model",
+    ),
+    Fault(
+        "warehouse",
+        "DuckDB file locked by another process",
+        "waits its turn; past lock_timeout_seconds fails writing nothing",
+        "`<file> stayed locked by another process for N s: is a load stuck? (use PostgreSQL for parallel writers)`",
+        "tests/reliability/test_warehouse_faults.py::test_duckdb_file_locked_by_another_process_waits_then_names_the_lock",
+    ),
+    Fault(
+        "Airflow",
+        "classify killed by its execution_timeout (ARXIV_LABELER_CLASSIFY_TIMEOUT_MINUTES)",
+        "the task fails, Spark stopped; nothing published, the load never runs",
+        "`AirflowTaskTimeout` in the task log; the run failed",
+        "tests/e2e/test_dag_runs.py::test_classify_killed_by_its_execution_timeout_publishes_nothing",
     ),
     Fault(
         "Airflow",
@@ -206,10 +358,31 @@ FAULTS = [
     ),
     Fault(
         "Airflow",
+        "the same interval triggered twice at once (REST API)",
+        "both runs succeed; one row per paper and per paper and model",
+        "two successful runs, two audit rows",
+        "tests/e2e/test_scheduler.py::test_5b_the_same_interval_triggered_twice_at_once",
+    ),
+    Fault(
+        "Airflow",
+        "a run cleared and rerun after the model was replaced in S3",
+        "fetch_model sees the new ETag; the day is labeled once more, by the new model",
+        "a new model id in the warehouse",
+        "tests/e2e/test_scheduler.py::test_7_a_run_cleared_after_a_model_change_labels_with_the_new_model",
+    ),
+    Fault(
+        "Airflow",
         "a backfill reprocessing completed days",
         "no label row changes",
         "successful runs",
         "tests/e2e/test_scheduler.py::test_4_backfill_three_days_two_at_a_time",
+    ),
+    Fault(
+        "load",
+        "30 days with 30 harvest faults, 3 killed workers and 2 locked warehouse loads (seed 20261125)",
+        "every task retry succeeds; the warehouse equals the fault-free run's, row for row",
+        "the retried tasks",
+        "tests/reliability/test_soak.py::test_thirty_days_with_random_faults_end_with_the_fault_free_warehouse",
     ),
 ]
 
@@ -223,5 +396,18 @@ def render() -> str:
     return "\n".join(lines)
 
 
+def write_readme(readme: Path) -> None:
+    """Replace the table between the README's fault-matrix markers with ``render()``."""
+    text = readme.read_text(encoding="utf-8")
+    head, rest = text.split(START, 1)
+    _, tail = rest.split(END, 1)
+    readme.write_text(head + START + render() + END + tail, encoding="utf-8")
+
+
+START, END = "<!-- fault-matrix:start -->\n", "\n<!-- fault-matrix:end -->"
+
 if __name__ == "__main__":
-    print(render())
+    if sys.argv[1:] == ["--write"]:
+        write_readme(Path(__file__).resolve().parents[2] / "README.md")
+    else:
+        print(render())

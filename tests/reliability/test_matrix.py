@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from tests.reliability.matrix import FAULTS, render
+from tests.reliability.matrix import END, FAULTS, START, render
 
 PROJECT = Path(__file__).resolve().parents[2]
 
@@ -19,7 +19,6 @@ def test_every_row_names_an_existing_test() -> None:
 
 def test_readme_table_is_the_registry() -> None:
     readme = (PROJECT / "README.md").read_text(encoding="utf-8")
-    start, end = "<!-- fault-matrix:start -->\n", "\n<!-- fault-matrix:end -->"
-    assert start in readme and end in readme, "README lacks the fault-matrix markers"
-    table = readme.split(start, 1)[1].split(end, 1)[0]
-    assert table == render(), "regenerate with: python -m tests.reliability.matrix"
+    assert START in readme and END in readme, "README lacks the fault-matrix markers"
+    table = readme.split(START, 1)[1].split(END, 1)[0]
+    assert table == render(), "regenerate with: python -m tests.reliability.matrix --write"

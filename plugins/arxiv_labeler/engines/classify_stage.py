@@ -8,7 +8,8 @@ harvest); unchanged text already labeled by the same model is skipped unless
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -17,7 +18,9 @@ import pyarrow as pa
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
+from arxiv_labeler.engines.labeled_output import local_path, staged_write
 from arxiv_labeler.engines.schema import OUTPUT_COLUMNS, flatten_class_column
+from arxiv_labeler.engines.spark_failures import describe_spark_failure, jvm_exit_code, jvm_going_away
 from arxiv_labeler.model.archive import ModelArchive
 
 log = logging.getLogger(__name__)
@@ -125,6 +128,57 @@ def choose_engine(
     return OnnxEngine(model_zip, archive.sha256, **onnx_options), reason  # type: ignore[arg-type]
 
 
+class ClassifyJobError(RuntimeError):
+    """The Spark job failed; nothing was published at the output path."""
+
+
+def publish_labeled(labeled: DataFrame, output_path: str) -> tuple[int, int]:
+    """Write the labeled Parquet beside ``output_path``, then swap it in (see ``labeled_output``).
+
+    A failed, full-disk or killed write never leaves a partial output where the load
+    reads; the previous output stays until the new one is complete. The rows are counted
+    in the staging directory, before the swap: once published, another run of the same
+    interval may replace the output at any time.
+
+    Returns:
+        The rows written and how many of them were classified on the title alone.
+    """
+    target = local_path(output_path)
+    if target is None:  # a cluster file system: Spark's own commit protocol
+        labeled.write.mode("overwrite").parquet(output_path)
+        return _written_counts(labeled.sparkSession, output_path)
+    with staged_write(target) as staging:
+        labeled.write.parquet(str(staging))
+        return _written_counts(labeled.sparkSession, str(staging))
+
+
+@contextmanager
+def _failures_explained(spark: SparkSession, output_path: str) -> Iterator[None]:
+    """Any failure of the stage's Spark jobs as a ``ClassifyJobError`` naming the cause and the setting to change."""
+    try:
+        yield
+    except Exception as exc:  # Py4J and captured Spark exceptions: the cause is in their text or the JVM's exit code
+        jvm_exit = jvm_exit_code(spark, wait_seconds=30.0 if jvm_going_away(spark, exc) else 0.0)
+        raise ClassifyJobError(
+            f"the classify job failed: {describe_spark_failure(exc, jvm_exit)}; nothing was published at {output_path} "
+            "(a partial output is removed)"
+        ) from exc
+
+
+def _written_counts(spark: SparkSession, path: str) -> tuple[int, int]:
+    """Rows and title-only rows of a written labeled output, read back from disk (what the load will see)."""
+    counts = (
+        spark.read.parquet(path)
+        .agg(
+            F.count(F.lit(1)).alias("rows"),
+            F.sum(F.when(F.col("text_source") == "title_only", 1).otherwise(0)).alias("title_only"),
+        )
+        .first()
+    )
+    assert counts is not None  # an aggregate always returns one row
+    return int(counts["rows"] or 0), int(counts["title_only"] or 0)
+
+
 def classify_records(
     spark: SparkSession,
     records: DataFrame,
@@ -136,7 +190,26 @@ def classify_records(
     reclassify: bool = False,
     engine_reason: str = "",
 ) -> ClassifyResult:
-    """Classify ``records`` (harvest schema) and write the labeled Parquet to ``output_path``."""
+    """Classify ``records`` (harvest schema) and write the labeled Parquet to ``output_path``.
+
+    Raises:
+        ClassifyJobError: a Spark job failed (or the JVM died), with the cause and the setting to change.
+    """
+    with _failures_explained(spark, output_path):
+        return _classify_and_publish(spark, records, engine, archive, output_path, labeled_at, known, reclassify, engine_reason)
+
+
+def _classify_and_publish(
+    spark: SparkSession,
+    records: DataFrame,
+    engine: Engine,
+    archive: ModelArchive,
+    output_path: str,
+    labeled_at: str,
+    known: Sequence[tuple[str, str]],
+    reclassify: bool,
+    engine_reason: str,
+) -> ClassifyResult:
     papers = papers_to_classify(records).cache()
     total = papers.count()
     no_text = papers.where(F.col("text_source") == "empty")
@@ -153,13 +226,7 @@ def classify_records(
     candidates = candidates.repartition(partitions, "arxiv_id")
     labeled = flatten_class_column(engine.classify(spark, candidates), archive.model_id, labeled_at)
     labeled = labeled.join(candidates.select("arxiv_id", "text_source"), "arxiv_id")
-    labeled.select(*OUTPUT_COLUMNS).write.mode("overwrite").parquet(output_path)
-    written = spark.read.parquet(output_path)
-    counts = written.agg(
-        F.count(F.lit(1)).alias("rows"),
-        F.sum(F.when(F.col("text_source") == "title_only", 1).otherwise(0)).alias("title_only"),
-    ).first()
-    assert counts is not None  # an aggregate always returns one row
+    classified, title_only = publish_labeled(labeled.select(*OUTPUT_COLUMNS), output_path)
     no_text_count = no_text.count()
     papers.unpersist()
     if no_text_count:
@@ -171,9 +238,9 @@ def classify_records(
         model_id=archive.model_id,
         labels=archive.labels,
         papers=total,
-        classified=int(counts["rows"] or 0),
+        classified=classified,
         skipped_unchanged=skipped,
-        title_only=int(counts["title_only"] or 0),
+        title_only=title_only,
         no_text=no_text_count,
     )
     log.info(

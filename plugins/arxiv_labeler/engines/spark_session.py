@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import math
 import os
+import re
 import sys
 import tempfile
 import zipfile
@@ -18,6 +20,30 @@ if TYPE_CHECKING:  # pyspark is imported where a session starts, not at DAG pars
 log = logging.getLogger(__name__)
 
 SPARK_NLP_PACKAGE = "com.johnsnowlabs.nlp:spark-nlp_2.13:7.0.0"
+# Local mode fails the job at a task's first failure unless the master says otherwise; clusters retry 4 times.
+LOCAL_TASK_ATTEMPTS = 4
+_LOCAL_MASTER = re.compile(r"^local(?:\[(\*|\d+)\])?$")
+
+
+def driver_memory_for(papers: int, model_bytes: int, sparknlp: bool = False) -> str:
+    """A driver heap sized from the job, used when the Spark connection does not set ``driver_memory``.
+
+    The onnx engine runs the graph in Python workers, outside the JVM heap: the heap holds
+    Spark itself (768 MB with its 300 MB reserve) and Arrow batches and Parquet pages, at most
+    64 KB a paper. The sparknlp engine loads the model into the JVM: three times the zip more.
+    A day (2,000 papers) gets 1 GB, a 50,000-paper month 4 GB: a day fits a 2-core 8 GB worker
+    beside two Python workers with the fp32 graph (about 0.6 GB each).
+    """
+    megabytes = 768 + papers * 64 / 1024 + (3 * model_bytes / 2**20 if sparknlp else 0)
+    return f"{max(1024, math.ceil(megabytes / 256) * 256)}m"
+
+
+def with_task_retries(master: str) -> str:
+    """``local`` / ``local[N]`` / ``local[*]`` as ``local[N,4]``: a crashed Python worker's task is retried, as on a cluster."""
+    match = _LOCAL_MASTER.match(master)
+    if not match:
+        return master
+    return f"local[{match.group(1) or '1'},{LOCAL_TASK_ATTEMPTS}]"
 
 
 @dataclass(frozen=True)
@@ -74,20 +100,29 @@ def start_session(settings: SparkSettings) -> SparkSession:
 
     os.environ["PYSPARK_PYTHON"] = sys.executable
     os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
-    builder = SparkSession.builder.master(settings.master).appName(settings.app_name)
+    master = with_task_retries(settings.master)
+    builder = SparkSession.builder.master(master).appName(settings.app_name)
     for key, value in settings.conf().items():
         builder = builder.config(key, value)
-    log.info("starting Spark: master=%s driver_memory=%s sparknlp=%s", settings.master, settings.driver_memory, settings.sparknlp)
+    log.info("starting Spark: master=%s driver_memory=%s sparknlp=%s", master, settings.driver_memory, settings.sparknlp)
     session = builder.getOrCreate()
-    if session.sparkContext.master != settings.master:
+    if session.sparkContext.master != master:
         # getOrCreate returns a running session whatever master it has: never run on the wrong cluster.
         raise RuntimeError(
             f"a Spark session with master {session.sparkContext.master!r} is already running in this process; "
-            f"stop it before starting one on {settings.master!r}"
+            f"stop it before starting one on {master!r}"
         )
     session.sparkContext.setLogLevel("WARN")
     ship_package(session)
     return session
+
+
+def stop_session(session: SparkSession) -> None:
+    """Stop ``session``; a JVM that already died (out of memory, killed) is logged, not raised over the job's error."""
+    try:
+        session.stop()
+    except Exception as exc:  # py4j's connection errors when nothing answers any more: the job's error matters
+        log.warning("Spark's JVM was gone when stopping the session (%s: %s)", type(exc).__name__, exc)
 
 
 def package_zip() -> Path:

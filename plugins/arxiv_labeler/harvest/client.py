@@ -25,6 +25,8 @@ log = logging.getLogger(__name__)
 
 ARXIV_OAI_ENDPOINT = "https://oaipmh.arxiv.org/oai"
 MIN_DELAY_SECONDS = 3.0
+# arXiv's pages are a few MB; anything far larger is not a page and must not be held in memory.
+MAX_PAGE_BYTES = 64 * 1024 * 1024
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 
 
@@ -72,6 +74,8 @@ def connection_failure_cause(exc: BaseException) -> str:
         return "DNS lookup failed (unknown host)"
     if "Connection refused" in text or "ConnectionRefusedError" in text:
         return "connection refused (nothing listening at that host and port)"
+    if isinstance(exc, requests.exceptions.ChunkedEncodingError) or "IncompleteRead" in text:
+        return "connection cut mid-answer (incomplete body)"
     if "Connection reset" in text or "RemoteDisconnected" in text:
         return "connection reset by the server"
     return f"{type(exc).__name__}: {text[:200]}"
@@ -101,6 +105,7 @@ class OaiClient:
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
         user_agent: str = "arxiv-labeler/0.1 (Apache Airflow plugin)",
+        max_page_bytes: int = MAX_PAGE_BYTES,
     ) -> None:
         if not endpoint.startswith(("http://", "https://")):
             raise ValueError(f"OAI endpoint must be an http(s) URL, got {endpoint!r}")
@@ -113,6 +118,7 @@ class OaiClient:
         self.delay_seconds = delay_seconds
         self.timeout = (connect_timeout, read_timeout)
         self.retry = retry or RetryPolicy()
+        self.max_page_bytes = max_page_bytes
         self._sleep = sleep
         self._clock = clock
         self._last_request: float | None = None
@@ -141,7 +147,9 @@ class OaiClient:
         """GET the endpoint with ``params``; returns the body of a 200.
 
         Raises:
-            OaiHttpError: a non-retryable status, or retries exhausted (names the URL and last cause).
+            OaiHttpError: a non-retryable status, an answer larger than ``max_page_bytes``, a
+                ``Retry-After`` longer than the retry policy may wait, or retries exhausted
+                (each names the URL and the cause).
         """
         url = self.url_for(params)
         wait_extra = 0.0
@@ -151,8 +159,8 @@ class OaiClient:
                 self._wait_turn(wait_extra)
                 self.requests_made += 1
                 try:
-                    response = self._session.get(self.endpoint, params=params, timeout=self.timeout)
-                except (requests.Timeout, requests.ConnectionError) as exc:
+                    status, headers, body = self._exchange(params, url)
+                except (requests.Timeout, requests.ConnectionError, requests.exceptions.ChunkedEncodingError) as exc:
                     self._last_request = self._clock()
                     last_problem = connection_failure_cause(exc)
                     if attempt == self.retry.max_retries:
@@ -171,24 +179,48 @@ class OaiClient:
                     continue
                 # Spacing counts from the end of the previous exchange: the server never sees two closer than the delay.
                 self._last_request = self._clock()
-                if response.status_code == 200:
-                    return response.content
-                last_problem = f"HTTP {response.status_code}"
-                if response.status_code not in RETRY_STATUSES:
-                    raise OaiHttpError(f"{url}: HTTP {response.status_code}: {response.text[:200]}")
-                retry_after = parse_retry_after(response.headers.get("Retry-After"))
+                if status == 200:
+                    return body
+                last_problem = f"HTTP {status}"
+                if status not in RETRY_STATUSES:
+                    raise OaiHttpError(f"{url}: HTTP {status}: {body[:200].decode('utf-8', 'replace')}")
+                header = headers.get("Retry-After")
+                retry_after = parse_retry_after(header)
+                if retry_after is not None and retry_after > self.retry.max_backoff_seconds:
+                    # Waiting less than asked would be impolite; waiting longer would hold the task: fail, name the wait.
+                    raise OaiHttpError(
+                        f"{url}: HTTP {status} asks to wait {retry_after:.0f} s (Retry-After {header!r}), longer than "
+                        f"this task waits ({self.retry.max_backoff_seconds:.0f} s, max_backoff_seconds); "
+                        "the task's own retry will try again later"
+                    )
                 if retry_after is None:
-                    retry_after = self.retry.default_retry_after if response.status_code in (429, 503) else self._backoff(attempt)
+                    retry_after = self.retry.default_retry_after if status in (429, 503) else self._backoff(attempt)
                 wait_extra = min(retry_after, self.retry.max_backoff_seconds)
                 log.warning(
-                    "OAI %s, attempt %d, waiting %.0f s (Retry-After %r): %s",
-                    last_problem,
-                    attempt + 1,
-                    wait_extra,
-                    response.headers.get("Retry-After"),
-                    url,
+                    "OAI %s, attempt %d, waiting %.0f s (Retry-After %r): %s", last_problem, attempt + 1, wait_extra, header, url
                 )
         raise OaiHttpError(f"{url}: gave up after {self.retry.max_retries + 1} attempts; last: {last_problem}")
+
+    def _exchange(self, params: Mapping[str, str], url: str) -> tuple[int, Mapping[str, str], bytes]:
+        """One request; the body is read in chunks and refused past ``max_page_bytes`` (bounded memory)."""
+        with self._session.get(self.endpoint, params=params, timeout=self.timeout, stream=True) as response:
+            declared = response.headers.get("Content-Length", "")
+            if declared.isdigit() and int(declared) > self.max_page_bytes:
+                raise OaiHttpError(self._too_large(url, f"it declares {int(declared)} bytes"))
+            chunks: list[bytes] = []
+            size = 0
+            for chunk in response.iter_content(chunk_size=1 << 20):
+                chunks.append(chunk)
+                size += len(chunk)
+                if size > self.max_page_bytes:
+                    raise OaiHttpError(self._too_large(url, f"more than {self.max_page_bytes} bytes were sent"))
+            return response.status_code, response.headers, b"".join(chunks)
+
+    def _too_large(self, url: str, what: str) -> str:
+        return (
+            f"{url}: answer refused, {what}; the limit is {self.max_page_bytes} bytes per page "
+            "(max_page_bytes: an OAI page is a few MB, so this is not a page)"
+        )
 
     def max_wait_seconds(self) -> float:
         """The longest the retries can wait in all (backoffs capped; a Retry-After counts up to the cap)."""

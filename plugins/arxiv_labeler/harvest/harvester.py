@@ -9,7 +9,7 @@ Layout under ``landing_root``::
 A day is harvested with one ``from=until=day`` request chain. After each page
 the parsed records and the next resumption token are checkpointed, so a
 retried task resumes from its last good page. The partition only appears once
-the whole chain succeeded (directory rename).
+the whole chain succeeded (its file is renamed into place).
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ import hashlib
 import json
 import logging
 import shutil
+import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -218,22 +219,22 @@ class Harvester:
         result.deleted = sum(1 for v in table.column("deleted").to_pylist() if v)
         result.new = sum(1 for v in table.column("is_new").to_pylist() if v)
         result.withdrawn = sum(1 for v in table.column("withdrawn").to_pylist() if v)
-        target = self.partition_dir(day)
-        ready = target.with_name(target.name + ".ready")
-        shutil.rmtree(ready, ignore_errors=True)
-        ready.mkdir(parents=True)
-        pq.write_table(table, ready / "part-00000.parquet")
         raw_target = self.landing_root / "raw" / f"harvest_day={day.isoformat()}"
         shutil.rmtree(raw_target, ignore_errors=True)
         raw_target.mkdir(parents=True)
         for page in sorted(staging.glob("page-*.xml.gz")):
             shutil.copy2(page, raw_target / page.name)
-        old = target.with_name(target.name + ".old")
-        shutil.rmtree(old, ignore_errors=True)
-        if target.exists():
-            target.rename(old)
-        ready.rename(target)
-        shutil.rmtree(old, ignore_errors=True)
+        target = self.partition_dir(day)
+        # Written beside, then renamed over the part file: a run of the same day still reading it (its classify
+        # job, its load) keeps the file it opened or gets the new one, never a missing or half-written file.
+        ready = target.with_name(f".{target.name}.writing-{uuid.uuid4().hex[:8]}.parquet")
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            pq.write_table(table, ready)
+            target.mkdir(exist_ok=True)
+            ready.replace(target / "part-00000.parquet")
+        finally:
+            ready.unlink(missing_ok=True)
         shutil.rmtree(staging, ignore_errors=True)
         log.info(
             "harvested %s: %d records (%d new, %d deleted) in %d pages",

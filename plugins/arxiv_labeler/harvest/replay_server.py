@@ -13,6 +13,8 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import json
+import socket
+import struct
 import threading
 import time
 from dataclasses import dataclass, field
@@ -44,6 +46,7 @@ class Faults:
     slow_seconds: float = 5.0
     malformed_on: set[int] = field(default_factory=set)
     expired_token_on: set[int] = field(default_factory=set)
+    reset_on: set[int] = field(default_factory=set)  # half the body sent, then the connection reset (TCP RST)
 
 
 @dataclass
@@ -382,7 +385,23 @@ class _Handler(BaseHTTPRequestHandler):
             return
         query = {k: v[-1] for k, v in parse_qs(parsed.query, keep_blank_values=True).items()}
         status, headers, body = replay.respond(query, number)
+        if number in replay.faults.reset_on:
+            self._reset_mid_body(status, headers, body)
+            return
         self._send(status, headers, body)
+
+    def _reset_mid_body(self, status: int, headers: dict[str, str], body: bytes) -> None:
+        """Announce the whole body, send half of it, then reset the connection (SO_LINGER 0 sends RST)."""
+        self.send_response(status)
+        for key, value in headers.items():
+            self.send_header(key, value)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body[: len(body) // 2])
+        self.wfile.flush()
+        self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        self.close_connection = True
+        self.connection.close()
 
     def _send(self, status: int, headers: dict[str, str], body: bytes) -> None:
         try:

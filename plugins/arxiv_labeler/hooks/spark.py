@@ -23,15 +23,19 @@ class SparkHook:
     def __init__(self, conn_id: str | None) -> None:
         self.conn_id = conn_id
 
-    def get_settings(self, sparknlp: bool = False) -> SparkSettings:
-        """Spark settings from the connection, or local defaults without one."""
+    def get_settings(self, sparknlp: bool = False, default_driver_memory: str = "2g") -> SparkSettings:
+        """Spark settings from the connection, or local defaults without one.
+
+        ``default_driver_memory`` applies when the connection's extras do not set ``driver_memory``
+        (the classify operator passes a heap sized from the day's papers and the model).
+        """
         connection = optional_connection(self.conn_id)
         if connection is None:
-            return SparkSettings(sparknlp=sparknlp)
+            return SparkSettings(sparknlp=sparknlp, driver_memory=default_driver_memory)
         extra = connection.extra_dejson
         return SparkSettings(
             master=spark_master(connection),
-            driver_memory=str(extra.get("driver_memory", "2g")),
+            driver_memory=str(extra.get("driver_memory", default_driver_memory)),
             executor_memory=str(extra.get("executor_memory", "2g")),
             sparknlp=sparknlp,
             sparknlp_jars=tuple(extra.get("sparknlp_jars", ())),

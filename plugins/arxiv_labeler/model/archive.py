@@ -312,6 +312,29 @@ class ModelArchive:
         _ = (self.metadata, self.params, self.vocabulary, self.labels, self.onnx_signature)
         return self
 
+    def check_onnxruntime_loads(self) -> ModelArchive:
+        """Load the graph in onnxruntime once, as the engines will; returns ``self``.
+
+        A graph can parse as ONNX yet use an operator or opset this onnxruntime lacks:
+        better refused when the model is fetched than in every Spark task.
+
+        Raises:
+            ModelArchiveError: naming the model and onnxruntime's own message.
+        """
+        import onnxruntime as ort
+
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = 1
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL  # a load check, not a run
+        try:
+            ort.InferenceSession(self.onnx_bytes, options, providers=["CPUExecutionProvider"])
+        except Exception as exc:  # onnxruntime raises its own Fail/InvalidGraph/NotImplemented types
+            first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise ModelArchiveError(
+                f"{self._source.name}: onnxruntime {ort.__version__} cannot load the ONNX graph: {first_line}"
+            ) from exc
+        return self
+
     def describe(self) -> dict[str, Any]:
         """What ``model inspect`` prints."""
         inputs, outputs = self.onnx_signature

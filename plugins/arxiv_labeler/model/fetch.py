@@ -13,6 +13,7 @@ A second fetch of an unchanged object is one HEAD request and no download.
 from __future__ import annotations
 
 import base64
+import errno
 import fcntl
 import hashlib
 import json
@@ -37,6 +38,10 @@ _S3_URI = re.compile(r"^s3://(?P<bucket>[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9])/(?P<k
 
 class ModelFetchError(RuntimeError):
     """The object could not be fetched or did not verify."""
+
+
+class ObjectChangedError(ModelFetchError):
+    """The object was replaced between HEAD and GET (its ETag no longer matches)."""
 
 
 @dataclass(frozen=True)
@@ -117,12 +122,22 @@ class ModelFetcher:
     def fetch(self, uri: str) -> FetchedModel:
         """Return the cached model for ``uri``, downloading only when its ETag is new.
 
+        An object replaced while it downloads is fetched once more under its new ETag;
+        the cache never holds bytes of one version under another's ETag.
+
         Raises:
             ValueError: bad URI.
-            ModelFetchError: object missing, size or checksum mismatch.
+            ModelFetchError: object missing, size or checksum mismatch, cache not writable.
             ModelArchiveError / UnsafeArchiveError: the zip is not a usable, safe model.
         """
         location = S3Location.parse(uri)
+        try:
+            return self._fetch(location, uri)
+        except ObjectChangedError as exc:
+            log.warning("%s; fetching the new version", exc)
+            return self._fetch(location, uri)
+
+    def _fetch(self, location: S3Location, uri: str) -> FetchedModel:
         head = self._head(location)
         etag = str(head["ETag"]).strip('"')
         slot = self.cache_root / _safe_component(location.bucket) / _safe_component(location.key)
@@ -131,11 +146,24 @@ class ModelFetcher:
         if cached:
             log.info("model %s: cache hit (ETag %s), nothing downloaded", uri, etag)
             return cached
-        with _locked(slot / ".lock"):
-            cached = self._cached(entry, uri)  # another task may have finished while we waited
-            if cached:
-                return cached
-            return self._download(location, uri, head, etag, entry)
+        try:
+            with _locked(slot / ".lock"):
+                cached = self._cached(entry, uri)  # another task may have finished while we waited
+                if cached:
+                    return cached
+                return self._download(location, uri, head, etag, entry)
+        except PermissionError as exc:  # also a read-only file system (EROFS) or a cache owned by another user
+            raise ModelFetchError(self._not_writable(exc)) from exc
+        except OSError as exc:
+            if exc.errno in (errno.EROFS, errno.EACCES, errno.ENOSPC, errno.EDQUOT):
+                raise ModelFetchError(self._not_writable(exc)) from exc
+            raise
+
+    def _not_writable(self, exc: OSError) -> str:
+        return (
+            f"model cache {self.cache_root} is not writable ({exc.strerror or exc}: {exc.filename or ''}); "
+            "give the task a writable cache directory with room for the model (the DAG uses $ARXIV_LABELER_DATA_DIR/models)"
+        )
 
     def _head(self, location: S3Location) -> dict[str, Any]:
         from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
@@ -182,13 +210,13 @@ class ModelFetcher:
         try:
             zip_path = work / "model.zip"
             log.info("model %s: downloading %s bytes (ETag %s)", uri, head.get("ContentLength"), etag)
-            self.s3.download_file(location.bucket, location.key, str(zip_path))
+            self._get_object(location, uri, etag, zip_path)
             sha256 = self._verify(zip_path, head, etag, uri)
             model_dir = work / "model"
             model_dir.mkdir()
             safe_extract(zip_path, model_dir, self.max_extracted_bytes)
             try:
-                ModelArchive.open(model_dir, sha256=sha256, name=location.name).validate()
+                ModelArchive.open(model_dir, sha256=sha256, name=location.name).validate().check_onnxruntime_loads()
             except ModelArchiveError as exc:
                 raise ModelArchiveError(f"{uri}: {exc}") from exc
             shutil.rmtree(entry, ignore_errors=True)
@@ -209,6 +237,28 @@ class ModelFetcher:
             return fetched
         finally:
             shutil.rmtree(work, ignore_errors=True)
+
+    def _get_object(self, location: S3Location, uri: str, etag: str, path: Path) -> None:
+        """Stream the object to ``path``, only if it is still the version HEAD saw (If-Match)."""
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            response = self.s3.get_object(Bucket=location.bucket, Key=location.key, IfMatch=f'"{etag}"')
+        except ClientError as exc:
+            code = exc.response.get("Error", {}).get("Code", "")
+            if code in ("412", "PreconditionFailed"):
+                raise ObjectChangedError(f"{uri} was replaced after its HEAD (ETag {etag} no longer matches)") from exc
+            raise ModelFetchError(f"cannot download {uri}: {exc}") from exc
+        written = 0
+        try:
+            with path.open("wb") as out:
+                for chunk in response["Body"].iter_chunks(1 << 20):
+                    out.write(chunk)
+                    written += len(chunk)
+        except (BotoCoreError, ConnectionError) as exc:  # the body stream cut mid-way
+            raise ModelFetchError(
+                f"download of {uri} cut after {written} of {response.get('ContentLength', '?')} bytes ({exc}); nothing cached"
+            ) from exc
 
     @staticmethod
     def _verify(zip_path: Path, head: dict[str, Any], etag: str, uri: str) -> str:

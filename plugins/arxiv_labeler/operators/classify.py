@@ -49,7 +49,11 @@ class ClassifyPapersOperator(BaseOperator):
     def execute(self, context: Any) -> dict[str, Any]:
         """Classify the landed papers; returns the stage's counts and output path."""
         from arxiv_labeler.engines.classify_stage import choose_engine, classify_records, result_without_spark
-        from arxiv_labeler.engines.spark_session import start_session  # Spark imports stay out of DAG parsing
+        from arxiv_labeler.engines.spark_session import (  # Spark stays out of DAG parsing
+            driver_memory_for,
+            start_session,
+            stop_session,
+        )
 
         started = time.monotonic()
         config = RunConfig.from_xcom(self.run_config)
@@ -64,7 +68,9 @@ class ClassifyPapersOperator(BaseOperator):
         skipped = result_without_spark(output, archive, landed, known, config.reclassify)
         if skipped is not None:
             return skipped.summary() | {"seconds": round(time.monotonic() - started, 3)}
-        settings = SparkHook(self.spark_conn_id).get_settings(sparknlp=config.engine == "sparknlp")
+        sparknlp = config.engine == "sparknlp"
+        heap = driver_memory_for(landed.num_rows, fetched.size, sparknlp)
+        settings = SparkHook(self.spark_conn_id).get_settings(sparknlp=sparknlp, default_driver_memory=heap)
         self._spark = start_session(settings)
         try:
             records = self._spark.read.parquet(*self.harvest["partitions"])
@@ -83,7 +89,7 @@ class ClassifyPapersOperator(BaseOperator):
                 engine_reason=reason,
             )
         finally:
-            self._spark.stop()
+            stop_session(self._spark)
             self._spark = None
         return result.summary() | {"seconds": round(time.monotonic() - started, 3)}
 
@@ -91,4 +97,6 @@ class ClassifyPapersOperator(BaseOperator):
         """Stop Spark so no job outlives the killed task."""
         if self._spark is not None:
             self.log.warning("task killed: stopping Spark")
-            self._spark.stop()
+            from arxiv_labeler.engines.spark_session import stop_session
+
+            stop_session(self._spark)

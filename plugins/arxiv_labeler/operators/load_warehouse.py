@@ -5,13 +5,12 @@ from __future__ import annotations
 import datetime as dt
 import time
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
-import pyarrow.parquet as pq
 from airflow.sdk import BaseOperator
 from airflow.sdk.exceptions import AirflowFailException
 
+from arxiv_labeler.engines.labeled_output import read_labeled
 from arxiv_labeler.harvest.harvester import read_landed
 from arxiv_labeler.hooks.warehouse import WarehouseHook
 from arxiv_labeler.quality.policy import ConfidencePolicy
@@ -57,8 +56,12 @@ class LoadWarehouseOperator(BaseOperator):
         started = time.monotonic()
         config = RunConfig.from_xcom(self.run_config)
         papers = read_landed(self.harvest["partitions"])
-        labels_path = Path(self.classify["output_path"])
-        labels = pq.read_table(labels_path) if labels_path.exists() else None
+        labels = read_labeled(self.classify["output_path"])
+        if labels is None and self.classify["classified"]:
+            raise AirflowFailException(
+                f"classify labeled {self.classify['classified']} papers but {self.classify['output_path']} holds no "
+                "labeled output (removed since?): clear the classify task to label them again; nothing was loaded"
+            )
         run = RunRecord.from_stage_summaries(
             context["run_id"], _run_type(context["dag_run"]), config.start, config.end, self.model, self.harvest, self.classify
         )

@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import psycopg
 
 from arxiv_labeler.warehouse.store import Warehouse
+
+
+class WarehouseConnectionError(RuntimeError):
+    """PostgreSQL refused the connection or dropped it mid-transaction; the message says what is safe to do."""
+
 
 _PG_TYPES = {
     "arxiv_id": "TEXT",
@@ -49,6 +56,19 @@ class PostgresWarehouse(Warehouse):
 
     def __repr__(self) -> str:
         return f"PostgresWarehouse({self.dsn.split('@')[-1]!r})"  # never log credentials
+
+    @contextmanager
+    def transaction(self) -> Iterator[Any]:
+        """As :meth:`Warehouse.transaction`; a lost or refused connection becomes a :class:`WarehouseConnectionError`."""
+        try:
+            with super().transaction() as cursor:
+                yield cursor
+        except psycopg.OperationalError as exc:
+            cause = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise WarehouseConnectionError(
+                f"{self!r}: the connection to PostgreSQL failed ({cause}); the transaction did not complete "
+                "(PostgreSQL rolls back what it did not commit) and a retry of the task is safe: loads are idempotent"
+            ) from exc
 
     def _connect(self) -> Any:
         # autocommit so the explicit BEGIN/COMMIT of Warehouse.transaction is the only transaction

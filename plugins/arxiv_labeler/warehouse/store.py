@@ -218,11 +218,19 @@ class Warehouse(ABC):
             try:
                 yield cursor
             except BaseException:
-                cursor.execute("ROLLBACK")
+                self._rollback(cursor)
                 raise
             cursor.execute("COMMIT")
         finally:
             connection.close()
+
+    @staticmethod
+    def _rollback(cursor: Any) -> None:
+        """ROLLBACK, without hiding the original error when the connection is already gone."""
+        try:
+            cursor.execute("ROLLBACK")
+        except Exception as exc:  # a dead connection: the server discards the open transaction itself
+            log.warning("rollback failed (%s): the server discards the uncommitted transaction", str(exc).strip()[:200])
 
     def migrate(self) -> list[int]:
         """Apply pending migrations, each in its own transaction; returns the versions applied."""

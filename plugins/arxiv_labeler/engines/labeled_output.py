@@ -1,0 +1,109 @@
+"""The classify stage's labeled Parquet on a local file system: staged writes, atomic swaps, locked reads.
+
+Two runs of the same interval and model (the interval triggered twice, a cleared run
+beside a backfill) publish to the same directory. Each write goes to its own staging
+directory under an exclusive lock, so a leftover of a killed write is told from a
+running one; the swap and every read hold a shared lock file beside the output, so a
+load never reads a directory that another run's publish is replacing.
+
+No Spark here: the load task reads through this module without starting a JVM.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import shutil
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+
+def local_path(output_path: str) -> Path | None:
+    """The local directory of ``output_path``; None for a cluster file system (``s3a://``, ``hdfs://``)."""
+    if "://" in output_path and not output_path.startswith("file://"):
+        return None
+    return Path(output_path.removeprefix("file://"))
+
+
+@contextmanager
+def staged_write(target: Path) -> Iterator[Path]:
+    """A fresh staging directory beside ``target``, swapped in when the block succeeds.
+
+    When the block raises, the staging directory is removed and ``target`` is left as it was.
+    """
+    target.parent.mkdir(parents=True, exist_ok=True)
+    _remove_abandoned_writes(target)
+    staging = target.with_name(f".{target.name}.writing-{uuid.uuid4().hex[:8]}")
+    with _write_lock(staging.with_name(staging.name + ".lock")):
+        try:
+            yield staging
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+        _swap_in(staging, target)
+
+
+def read_labeled(output_path: str) -> pa.Table | None:
+    """The published labeled rows at ``output_path``, or None when nothing was ever published there."""
+    target = local_path(output_path)
+    if target is None:
+        return pq.read_table(output_path)
+    if not target.parent.is_dir():
+        return None
+    with _swap_lock(target, fcntl.LOCK_SH):
+        return pq.read_table(target) if target.exists() else None
+
+
+@contextmanager
+def _write_lock(lock_path: Path) -> Iterator[None]:
+    """An exclusive flock on a staging directory's own lock file (released by the kernel if the process dies)."""
+    with lock_path.open("w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            lock_path.unlink(missing_ok=True)
+
+
+@contextmanager
+def _swap_lock(target: Path, mode: int) -> Iterator[None]:
+    """The lock that swaps take exclusively and reads take shared.
+
+    Its file is never removed: a removed lock file could be held by one process while another creates a new one.
+    """
+    with target.with_name(f".{target.name}.lock").open("a") as handle:
+        fcntl.flock(handle, mode)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _remove_abandoned_writes(target: Path) -> None:
+    """Remove staging directories (and their locks) of writes whose process is gone: their lock is free."""
+    names = {p.name.removesuffix(".lock") for p in target.parent.glob(f".{target.name}.writing-*")}
+    for name in sorted(names):
+        lock_path = target.parent / f"{name}.lock"
+        with lock_path.open("a") as handle:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                continue  # a running write (another run of the same interval): not ours to touch
+            shutil.rmtree(target.parent / name, ignore_errors=True)
+            lock_path.unlink(missing_ok=True)
+    for previous in target.parent.glob(f".{target.name}.previous-*"):  # a swap killed before its clean-up
+        shutil.rmtree(previous, ignore_errors=True)
+
+
+def _swap_in(staging: Path, target: Path) -> None:
+    """Replace ``target`` by ``staging`` while no reader holds it; the previous output is moved aside, then removed."""
+    previous = target.with_name(f".{target.name}.previous-{uuid.uuid4().hex[:8]}")
+    with _swap_lock(target, fcntl.LOCK_EX):
+        with suppress(FileNotFoundError):  # the first publish of this interval and model has nothing to move
+            target.rename(previous)
+        staging.rename(target)
+    shutil.rmtree(previous, ignore_errors=True)

@@ -1,0 +1,27 @@
+"""What a failed Spark job tells the operator (the texts are Spark's and Py4J's own)."""
+
+from __future__ import annotations
+
+from arxiv_labeler.engines.spark_failures import describe_spark_failure
+
+
+def test_a_jvm_that_exited_with_spark_s_oom_code_names_driver_memory() -> None:
+    message = describe_spark_failure(ConnectionRefusedError(111, "Connection refused"), jvm_exit=52)
+    assert message.startswith("the Spark JVM ran out of memory") and "raise driver_memory" in message
+
+
+def test_a_jvm_killed_otherwise_says_so_with_its_code() -> None:
+    assert "exited with code 137" in describe_spark_failure(ConnectionRefusedError(), jvm_exit=137)
+
+
+def test_java_messages_found_in_the_exception_text() -> None:
+    full = RuntimeError("An error occurred while calling o90.parquet.\n: java.io.IOException: No space left on device\n\tat ...")
+    assert describe_spark_failure(full).startswith("no space left on device: free space there")
+    oom = RuntimeError("An error occurred while calling o7.count.\n: java.lang.OutOfMemoryError: Java heap space")
+    assert "raise driver_memory" in describe_spark_failure(oom)
+
+
+def test_otherwise_the_first_line_that_says_more_than_which_java_call_failed() -> None:
+    text = "An error occurred while calling o105.count.\n: org.apache.spark.SparkException: Job 3 cancelled\n\tat x"
+    assert describe_spark_failure(RuntimeError(text)) == "org.apache.spark.SparkException: Job 3 cancelled"
+    assert describe_spark_failure(ValueError("")) == "ValueError"
