@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import http.server
-import threading
-from typing import Self
+from tests.support.loopback_http import LoopbackHttpServer, QuietHandler
 
 IDENTIFY = (
     b'<?xml version="1.0" encoding="UTF-8"?><OAI-PMH xmlns="http://www.openarchives.org/OAI/2.0/">'
@@ -13,7 +11,7 @@ IDENTIFY = (
 )
 
 
-class PageServer:
+class PageServer(LoopbackHttpServer):
     """An OAI endpoint on 127.0.0.1 answering Identify properly and ListRecords with a fixed (wrong) body."""
 
     def __init__(self, body: bytes, status: int = 200, headers: dict[str, str] | None = None) -> None:
@@ -21,7 +19,7 @@ class PageServer:
         self.headers = headers or {}
         outer = self
 
-        class Handler(http.server.BaseHTTPRequestHandler):
+        class Handler(QuietHandler):
             def do_GET(self) -> None:
                 outer.requests += 1
                 identify = "verb=Identify" in self.path
@@ -34,32 +32,17 @@ class PageServer:
                 self.end_headers()
                 self.wfile.write(payload)
 
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/oai"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+        super().__init__(Handler, "/oai")
 
 
-class EndlessPageServer:
+class EndlessPageServer(LoopbackHttpServer):
     """Answers every GET with ``total_bytes`` of XML-looking text, no Content-Length (read until close)."""
 
     def __init__(self, total_bytes: int) -> None:
         self.total_bytes, self.bytes_sent = total_bytes, 0
         outer = self
 
-        class Handler(http.server.BaseHTTPRequestHandler):
+        class Handler(QuietHandler):
             protocol_version = "HTTP/1.0"
 
             def do_GET(self) -> None:
@@ -74,20 +57,4 @@ class EndlessPageServer:
                 except (BrokenPipeError, ConnectionResetError):
                     pass  # the client refused the rest
 
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/oai"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+        super().__init__(Handler, "/oai")

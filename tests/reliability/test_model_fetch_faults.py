@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import hashlib
-import http.server
 import socket
 import struct
 import subprocess
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -19,18 +17,12 @@ from botocore import UNSIGNED
 from botocore.config import Config
 
 from tests.reliability.conftest import closed_port, signed
+from tests.support.loopback_http import LoopbackHttpServer, QuietHandler
 
 
 def test_s3_unreachable_names_the_endpoint_and_what_to_check(tmp_path: Path) -> None:
     endpoint = f"http://127.0.0.1:{closed_port()}"
-    client = boto3.client(
-        "s3",
-        endpoint_url=endpoint,
-        aws_access_key_id="k",
-        aws_secret_access_key="s",
-        region_name="us-east-1",
-        config=Config(retries={"max_attempts": 1}, connect_timeout=2),
-    )
+    client = signed(endpoint, Config(retries={"max_attempts": 1}, connect_timeout=2))
     with pytest.raises(ModelFetchError, match=rf"cannot reach S3 at {endpoint} for s3://models/m.zip.*check the endpoint_url"):
         ModelFetcher(client, tmp_path / "cache").fetch("s3://models/m.zip")
     assert not any((tmp_path / "cache").rglob("manifest.json"))
@@ -64,7 +56,7 @@ def test_corrupted_cache_manifest_is_rebuilt_not_trusted(moto_endpoint: str, tin
     assert fetcher.fetch("s3://cached-models/tiny.zip").downloaded is False  # and the rebuilt entry is trusted
 
 
-class CuttingS3Server:
+class CuttingS3Server(LoopbackHttpServer):
     """An S3 endpoint for one object: the first ``unavailable`` requests get 503 SlowDown; then HEAD answers
     properly and the first ``cut`` GETs send half the body, then reset the connection."""
 
@@ -74,7 +66,7 @@ class CuttingS3Server:
         etag = '"' + hashlib.md5(body, usedforsecurity=False).hexdigest() + '"'
         outer = self
 
-        class Handler(http.server.BaseHTTPRequestHandler):
+        class Handler(QuietHandler):
             protocol_version = "HTTP/1.1"
 
             def _unavailable(self) -> bool:
@@ -114,31 +106,14 @@ class CuttingS3Server:
                 self.close_connection = True
                 self.connection.close()
 
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        super().__init__(Handler)
 
 
 def test_download_cut_mid_body_is_never_cached_and_the_retry_completes(tiny_zip: Path, tmp_path: Path) -> None:
     server = CuttingS3Server("models", "cut/tiny.zip", tiny_zip.read_bytes())
     cache = tmp_path / "cache"
     try:
-        client = boto3.client(
-            "s3",
-            endpoint_url=server.url,
-            aws_access_key_id="k",
-            aws_secret_access_key="s",
-            region_name="us-east-1",
-            config=Config(retries={"max_attempts": 1}, s3={"addressing_style": "path"}),
-        )
+        client = signed(server.url, Config(retries={"max_attempts": 1}, s3={"addressing_style": "path"}))
         with pytest.raises(ModelFetchError, match=r"download of s3://models/cut/tiny.zip cut after \d+ of \d+ bytes"):
             ModelFetcher(client, cache).fetch("s3://models/cut/tiny.zip")
         assert not list(cache.rglob("manifest.json")) and not list(cache.rglob(".partial-*"))
@@ -254,14 +229,7 @@ def test_a_deeply_nested_inner_zip_is_never_expanded(moto_endpoint: str, tiny_zi
 def test_s3_503_then_success_is_retried(tiny_zip: Path, tmp_path: Path) -> None:
     server = CuttingS3Server("models", "busy/tiny.zip", tiny_zip.read_bytes(), cut=0, unavailable=2)
     try:
-        client = boto3.client(
-            "s3",
-            endpoint_url=server.url,
-            aws_access_key_id="k",
-            aws_secret_access_key="s",
-            region_name="us-east-1",
-            config=Config(s3={"addressing_style": "path"}),  # botocore's default retries, as the hook's client has
-        )
+        client = signed(server.url, Config(s3={"addressing_style": "path"}))  # botocore's default retries, as the hook's
         fetched = ModelFetcher(client, tmp_path / "cache").fetch("s3://models/busy/tiny.zip")
     finally:
         server.close()
