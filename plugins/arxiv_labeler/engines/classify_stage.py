@@ -196,39 +196,25 @@ def classify_records(
         ClassifyJobError: a Spark job failed (or the JVM died), with the cause and the setting to change.
     """
     with _failures_explained(spark, output_path):
-        return _classify_and_publish(spark, records, engine, archive, output_path, labeled_at, known, reclassify, engine_reason)
-
-
-def _classify_and_publish(
-    spark: SparkSession,
-    records: DataFrame,
-    engine: Engine,
-    archive: ModelArchive,
-    output_path: str,
-    labeled_at: str,
-    known: Sequence[tuple[str, str]],
-    reclassify: bool,
-    engine_reason: str,
-) -> ClassifyResult:
-    papers = papers_to_classify(records).cache()
-    total = papers.count()
-    no_text = papers.where(F.col("text_source") == "empty")
-    no_text_ids = [r.arxiv_id for r in no_text.select("arxiv_id").limit(50).collect()]
-    candidates = papers.where(F.col("text_source") != "empty")
-    skipped = 0
-    if known and not reclassify:
-        known_df = spark.createDataFrame(list(known), "arxiv_id string, text_sha256 string")
-        before = candidates.count()
-        candidates = candidates.join(known_df, ["arxiv_id", "text_sha256"], "left_anti")
-        skipped = before - candidates.count()
-    # A day's Parquet is one small file, i.e. one partition: spread it so every core classifies.
-    partitions = max(1, spark.sparkContext.defaultParallelism * PARTITIONS_PER_CORE)
-    candidates = candidates.repartition(partitions, "arxiv_id")
-    labeled = flatten_class_column(engine.classify(spark, candidates), archive.model_id, labeled_at)
-    labeled = labeled.join(candidates.select("arxiv_id", "text_source"), "arxiv_id")
-    classified, title_only = publish_labeled(labeled.select(*OUTPUT_COLUMNS), output_path)
-    no_text_count = no_text.count()
-    papers.unpersist()
+        papers = papers_to_classify(records).cache()
+        total = papers.count()
+        no_text = papers.where(F.col("text_source") == "empty")
+        no_text_ids = [r.arxiv_id for r in no_text.select("arxiv_id").limit(50).collect()]
+        candidates = papers.where(F.col("text_source") != "empty")
+        skipped = 0
+        if known and not reclassify:
+            known_df = spark.createDataFrame(list(known), "arxiv_id string, text_sha256 string")
+            before = candidates.count()
+            candidates = candidates.join(known_df, ["arxiv_id", "text_sha256"], "left_anti")
+            skipped = before - candidates.count()
+        # A day's Parquet is one small file, i.e. one partition: spread it so every core classifies.
+        partitions = max(1, spark.sparkContext.defaultParallelism * PARTITIONS_PER_CORE)
+        candidates = candidates.repartition(partitions, "arxiv_id")
+        labeled = flatten_class_column(engine.classify(spark, candidates), archive.model_id, labeled_at)
+        labeled = labeled.join(candidates.select("arxiv_id", "text_source"), "arxiv_id")
+        classified, title_only = publish_labeled(labeled.select(*OUTPUT_COLUMNS), output_path)
+        no_text_count = no_text.count()
+        papers.unpersist()
     if no_text_count:
         log.warning("%d papers have neither title nor abstract and were not classified, e.g. %s", no_text_count, no_text_ids[:10])
     result = ClassifyResult(
