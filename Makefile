@@ -33,7 +33,7 @@ $(DEMO_MODEL): include/demo-model/head.npy | $(VENV)/.installed
 
 demo-model: $(DEMO_MODEL)
 
-# Retrain the committed head (deterministic: the same data gives the same bytes), then rebuild the model.
+# Retrain the committed head (the same data gives the same head, up to BLAS rounding), then rebuild the model.
 demo-head: $(VENV)/.installed
 	$(PY) -m arxiv_labeler model demo --output-dir data/demo-model --training-data $(TRAINING_DATA) --write-head
 

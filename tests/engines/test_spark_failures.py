@@ -25,3 +25,15 @@ def test_otherwise_the_first_line_that_says_more_than_which_java_call_failed() -
     text = "An error occurred while calling o105.count.\n: org.apache.spark.SparkException: Job 3 cancelled\n\tat x"
     assert describe_spark_failure(RuntimeError(text)) == "org.apache.spark.SparkException: Job 3 cancelled"
     assert describe_spark_failure(ValueError("")) == "ValueError"
+
+
+def test_a_python_worker_killed_as_it_was_forked_is_named_as_a_dead_worker() -> None:
+    text = (
+        "An error occurred while calling o90.parquet.\n: org.apache.spark.SparkException: Job aborted due to stage failure: "
+        "Task 1 in stage 21.0 failed 1 times, most recent failure: Lost task 1.0 (TID 18): java.io.EOFException\n"
+        "\tat java.base/java.io.DataInputStream.readInt(DataInputStream.java:386)\n"
+        "\tat org.apache.spark.api.python.PythonWorkerFactory.createWorker$1(PythonWorkerFactory.scala:172)\n"
+    )  # Spark 4.1's text when the worker dies before reporting its pid to the daemon
+    assert describe_spark_failure(RuntimeError(text)).startswith("a Python worker died")
+    parquet_eof = "java.io.EOFException: Reached the end of stream\n\tat org.apache.parquet.hadoop.ParquetFileReader.readFooter"
+    assert not describe_spark_failure(RuntimeError(parquet_eof)).startswith("a Python worker died")  # a truncated file is not

@@ -44,11 +44,18 @@ def test_features_and_training_are_deterministic(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 @pytest.mark.skipif(not TRAINING_DATA.exists(), reason=f"needs the shared training data at {TRAINING_DATA}")
-def test_training_reproduces_the_committed_head_byte_for_byte(tmp_path: Path) -> None:
+def test_training_reproduces_the_committed_head(tmp_path: Path) -> None:
+    """The same data gives the committed head: the same split and held-out figures, weights equal to BLAS rounding.
+
+    Byte equality does not hold across machines: numpy's BLAS picks its kernels by CPU, and L-BFGS
+    ended a little apart on a later machine (weights 4e-5, biases 1.2e-3; every figure equal).
+    """
     head, metadata = fit_head(TRAINING_DATA)
     head.save(tmp_path / "head.npy", metadata)
-    assert (tmp_path / "head.npy").read_bytes() == DEFAULT_HEAD.read_bytes()
+    committed = GroupHead.load(DEFAULT_HEAD)
     assert json.loads((tmp_path / "head.json").read_text()) == json.loads(DEFAULT_HEAD.with_suffix(".json").read_text())
+    assert float(np.max(np.abs(head.weight - committed.weight))) < 1e-3
+    assert float(np.max(np.abs(head.bias - committed.bias))) < 1e-2
     assert metadata["held_out_accuracy"] >= 0.85
 
 

@@ -16,12 +16,19 @@ _OUT_OF_MEMORY = (
     "(and executor_memory on a cluster) in the arxiv_spark connection's extras"
 )
 
-# Java's own messages, searched in the (long) text of a Py4J / captured Spark exception.
+# Java's own messages, searched in the (long) text of a Py4J / captured Spark exception, stack trace included.
 _CAUSES = (
-    ("No space left on device", "no space left on device: free space there or point ARXIV_LABELER_DATA_DIR at a larger disk"),
-    ("java.lang.OutOfMemoryError", _OUT_OF_MEMORY),
     (
-        "Python worker exited unexpectedly",
+        re.compile("No space left on device"),
+        "no space left on device: free space there or point ARXIV_LABELER_DATA_DIR at a larger disk",
+    ),
+    (re.compile("java.lang.OutOfMemoryError"), _OUT_OF_MEMORY),
+    (
+        # Dead while running, or while Spark's daemon forked it (the JVM's worker factory then reads EOF).
+        re.compile(
+            r"Python worker exited unexpectedly"
+            r"|java\.io\.EOFException(?:\s+at [^\n]+){0,3}\s+at org\.apache\.spark\.api\.python\."
+        ),
         "a Python worker died (killed, or out of memory) on every attempt Spark allows: look for the OOM killer "
         "in the kernel log and give the worker more memory or fewer cores",
     ),
@@ -67,7 +74,7 @@ def describe_spark_failure(exc: BaseException, jvm_exit: int | None = None) -> s
         return f"the Spark JVM exited with code {jvm_exit} under the job (killed? see the task log above this error)"
     text = str(exc)
     for marker, meaning in _CAUSES:
-        if marker in text:
+        if marker.search(text):
             return meaning
     # Py4J's first line only names the Java call ("An error occurred while calling o105.count."): skip it.
     lines = [line.strip().removeprefix(": ") for line in text.splitlines() if line.strip()]

@@ -132,7 +132,7 @@ def cls_features(model: Any, tokenizer: WordpieceTokenizer, texts: Sequence[str]
     """[CLS] hidden states from the DistilBERT encoder, texts tokenized the Spark NLP way.
 
     One thread and rounding to 1e-4: the same texts give the same features on any machine,
-    so a trained head is reproducible byte for byte.
+    so a trained head is reproducible up to the BLAS rounding of the machine that fits it.
     """
     import torch
 
