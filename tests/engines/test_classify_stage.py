@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
-from arxiv_labeler.engines.classify_stage import choose_engine, classify_records
+from arxiv_labeler.engines.classify_stage import PARTITIONS_PER_CORE, choose_engine, classify_records, spread_over_cores
+from arxiv_labeler.engines.engine_timings import STEPS
 from arxiv_labeler.engines.onnx_engine import OnnxEngine
 from arxiv_labeler.engines.schema import CLASS_COLUMN_TYPE, OUTPUT_COLUMNS, flatten_class_column
 from arxiv_labeler.harvest.models import PaperRecord, records_table
@@ -57,6 +58,20 @@ def test_output_contract_and_counts(spark, tiny_zip: Path, tmp_path: Path) -> No
     assert row.label == annotation.result and row.score == pytest.approx(float(annotation.metadata[row.label]))
     assert set(row.scores) == set(archive.labels) and row.model_id == archive.model_id
     assert rows["2611.00003"].text_source == "title_only"
+    # where the workers' time went, summed over the tasks by an accumulator
+    timings = result.engine_timings
+    assert timings is not None and timings["papers"] == result.classified and timings["tasks"] >= 1
+    assert list(timings["seconds"]) == list(STEPS) and all(v >= 0 for v in timings["seconds"].values())
+    assert timings["seconds"]["graph"] > 0 and timings["seconds"]["tokenize"] > 0
+
+
+def test_papers_are_spread_evenly_over_the_cores(spark) -> None:  # type: ignore[no-untyped-def]
+    from pyspark.sql import functions as F
+
+    one_file = spark.range(0, 1001).selectExpr("cast(id * 7919 as string) as arxiv_id").coalesce(1)
+    sizes = [r["count"] for r in spread_over_cores(one_file).groupBy(F.spark_partition_id()).count().collect()]
+    assert len(sizes) == spark.sparkContext.defaultParallelism * PARTITIONS_PER_CORE
+    assert sum(sizes) == 1001 and max(sizes) - min(sizes) <= 1  # a hash of the ids would leave tasks dozens apart
 
 
 def test_unchanged_papers_are_skipped_unless_reclassify(spark, tiny_zip: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
@@ -150,3 +165,16 @@ def test_driver_heap_is_sized_from_the_job() -> None:
     assert driver_memory_for(2_000, 268_000_000) == "1024m"  # a day with the onnx engine: the graph is outside the heap
     assert driver_memory_for(50_000, 268_000_000) == "4096m"  # a month's backfill in one run
     assert driver_memory_for(2_000, 268_000_000, sparknlp=True) == "1792m"  # the JVM holds the model
+    assert driver_memory_for(2_000, 268_000_000, text_bytes=2_500_000) == "1024m"  # a day's real text
+    assert driver_memory_for(300, 268_000_000, text_bytes=360_000_000) == "2304m"  # 1.2 MB papers: the text decides
+
+
+def test_text_bytes_count_titles_and_abstracts_in_utf8() -> None:
+    from arxiv_labeler.engines.classify_stage import text_bytes
+
+    papers = [
+        PaperRecord("2611.00001", DAY, 1, DAY, DAY, "Ångström", "abc"),  # Å and ö are two bytes each
+        PaperRecord("2611.00002", DAY, 1, DAY, DAY, "", ""),
+        PaperRecord("2611.00003", DAY, deleted=True),
+    ]
+    assert text_bytes(records_table(papers, DAY, DAY, DAY)) == len("Ångström".encode()) + 3 == 13

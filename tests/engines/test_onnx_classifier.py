@@ -70,3 +70,15 @@ def test_worker_bundle_gives_the_same_results(tiny_zip: Path, tmp_path: Path) ->
     assert from_bundle == direct
     int8 = prepare_bundle(archive, tmp_path, "int8")
     assert int8.onnx_path != bundle.onnx_path and int8.onnx_path.stat().st_size < bundle.onnx_path.stat().st_size
+
+
+def test_timings_cover_each_step_and_change_no_result(tiny_zip: Path) -> None:
+    from arxiv_labeler.engines.engine_timings import EngineTimings
+
+    classifier = OnnxSequenceClassifier.from_archive(ModelArchive.open(tiny_zip), threads=1, batch_size=2)
+    timings = EngineTimings()
+    assert classifier.classify(TEXTS, timings) == classifier.classify(TEXTS)
+    assert all(timings.seconds[step] > 0 for step in ("tokenize", "batch", "graph", "annotate"))
+    assert timings.seconds["session_load"] == timings.seconds["arrow_in"] == 0.0  # the engine's steps, not the classifier's
+    total = EngineTimings(papers=3, tasks=1).add(EngineTimings(papers=2, tasks=1).add(timings))
+    assert (total.papers, total.tasks) == (5, 2) and total.busy_seconds() == timings.busy_seconds()

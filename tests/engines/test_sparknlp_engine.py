@@ -75,7 +75,8 @@ def test_sparknlp_engine_matches_onnx_engine(spark, tiny_zip: Path, tmp_path: Pa
     archive = ModelArchive.open(tiny_zip)
     texts = ["Deep learning-based networks.", "Quantum field theory of electrons", "O'Brien's e-mail 3.14"]
     papers = spark.createDataFrame(
-        [(str(i), "h", t) for i, t in enumerate(texts)], "arxiv_id string, text_sha256 string, text string"
+        [(str(i), "h", "title_abstract", t) for i, t in enumerate(texts)],
+        "arxiv_id string, text_sha256 string, text_source string, text string",
     )
     onnx = {r.arxiv_id: r for r in OnnxEngine(tiny_zip, archive.sha256, threads_per_task=1).classify(spark, papers).collect()}
     nlp = {r.arxiv_id: r for r in SparkNlpEngine(model_dir).classify(spark, papers).select("arxiv_id", F.col("class")).collect()}

@@ -18,9 +18,9 @@ import psutil
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from arxiv_labeler.engines.classify_stage import ClassifyJobError, classify_records
+from arxiv_labeler.engines.classify_stage import ClassifyJobError, classify_records, text_bytes
 from arxiv_labeler.engines.onnx_engine import OnnxEngine
-from arxiv_labeler.engines.spark_session import SparkSettings, start_session
+from arxiv_labeler.engines.spark_session import SparkSettings, driver_memory_for, start_session
 from arxiv_labeler.harvest.models import PaperRecord, records_table
 from arxiv_labeler.model.archive import ModelArchive
 
@@ -121,7 +121,7 @@ import sys
 sys.path[:0] = [{root!r} + "/plugins", {root!r}]
 from pathlib import Path
 from tests.reliability.test_classify_faults import classify
-from arxiv_labeler.engines.spark_session import SparkSettings, start_session
+from arxiv_labeler.engines.spark_session import SparkSettings, driver_memory_for, start_session
 spark = start_session(SparkSettings(master="local[2]", shuffle_partitions=2))
 classify(spark, Path({zip!r}), {records!r}, Path({out!r}))
 """
@@ -181,7 +181,9 @@ def test_out_of_memory_driver_names_the_setting_and_the_retry_with_more_memory_c
     assert "ran out of memory (java.lang.OutOfMemoryError): raise driver_memory" in failed, failed
     assert "arxiv_spark connection's extras" in failed and f"nothing was published at {out}" in failed
     assert not out.exists() and not list(tmp_path.glob(".out.writing-*"))
-    assert task("2g") == "classified 300"  # the retry with the setting raised labels every paper once
+    # the heap the classify task sizes from the job when the connection sets none: enough, and the retry completes
+    heap = driver_memory_for(300, tiny_zip.stat().st_size, text_bytes=text_bytes(pq.read_table(tmp_path / "records.parquet")))
+    assert task(heap) == "classified 300"
     ids = pq.read_table(out).column("arxiv_id").to_pylist()
     assert len(ids) == len(set(ids)) == 300
 

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 
 import numpy as np
 
+from arxiv_labeler.engines.engine_timings import EngineTimings
 from arxiv_labeler.engines.scoring import Category, categories_for, sigmoid, softmax
 from arxiv_labeler.engines.tokenizer import WordpieceTokenizer, pad_batch, utf16_len
 from arxiv_labeler.engines.worker_bundle import ModelSpec
@@ -58,14 +60,16 @@ class OnnxSequenceClassifier:
         spec = ModelSpec(archive.model_id, archive.vocabulary, archive.labels, archive.params)
         return cls(spec, onnx_bytes or archive.onnx_bytes, threads=threads, batch_size=batch_size)
 
-    def logits(self, id_lists: Sequence[list[int]]) -> np.ndarray:
-        """Logits for encoded documents, in input order, batched by length."""
+    def logits(self, id_lists: Sequence[list[int]], timings: EngineTimings | None = None) -> np.ndarray:
+        """Logits for encoded documents, in input order, batched by length; ``timings`` gets batch and graph seconds."""
         order = sorted(range(len(id_lists)), key=lambda i: len(id_lists[i]))
         out = np.zeros((len(id_lists), len(self.labels)), dtype=np.float32)
         for start in range(0, len(order), self.batch_size):
             chunk = order[start : start + self.batch_size]
-            input_ids, attention_mask = pad_batch([id_lists[i] for i in chunk])
-            (batch_logits,) = self.session.run(["logits"], {"input_ids": input_ids, "attention_mask": attention_mask})
+            with _step(timings, "batch"):
+                input_ids, attention_mask = pad_batch([id_lists[i] for i in chunk])
+            with _step(timings, "graph"):
+                (batch_logits,) = self.session.run(["logits"], {"input_ids": input_ids, "attention_mask": attention_mask})
             out[chunk] = batch_logits
         return out
 
@@ -73,14 +77,23 @@ class OnnxSequenceClassifier:
         """Activation from the model params (softmax or sigmoid)."""
         return sigmoid(logits) if self.params.activation == "sigmoid" else softmax(logits)
 
-    def classify(self, texts: Sequence[str]) -> list[list[Category]]:
-        """Spark NLP ``class`` annotations per document; [] for a document with no tokens."""
-        encoded = [self.tokenizer.encode_ids(text) for text in texts]
+    def classify(self, texts: Sequence[str], timings: EngineTimings | None = None) -> list[list[Category]]:
+        """Spark NLP ``class`` annotations per document; [] for a document with no tokens.
+
+        ``timings``, when given, gets the seconds of each step (tokenize, batch, graph, annotate).
+        """
+        with _step(timings, "tokenize"):
+            encoded = [self.tokenizer.encode_ids(text) for text in texts]
         present = [i for i, ids in enumerate(encoded) if ids is not None]
         results: list[list[Category]] = [[] for _ in texts]
         if not present:
             return results
-        scores = self.scores(self.logits([encoded[i] for i in present]))  # type: ignore[misc]
+        logits = self.logits([encoded[i] for i in present], timings)  # type: ignore[misc]
+        with _step(timings, "annotate"):
+            self._annotate(texts, present, self.scores(logits), results)
+        return results
+
+    def _annotate(self, texts: Sequence[str], present: list[int], scores: np.ndarray, results: list[list[Category]]) -> None:
         for row, index in enumerate(present):
             # one document = one sentence (no sentence detector), so coalescing changes nothing
             results[index] = categories_for(
@@ -91,4 +104,8 @@ class OnnxSequenceClassifier:
                 begin=0,
                 end=utf16_len(texts[index]) - 1,
             )
-        return results
+
+
+def _step(timings: EngineTimings | None, name: str) -> AbstractContextManager[None]:
+    """A timer for step ``name`` when profiling, else nothing."""
+    return timings.step(name) if timings is not None else nullcontext()

@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Iterable
+import time
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import pandas as pd
 from pyspark import SparkFiles
+from pyspark.accumulators import Accumulator, AccumulatorParam
 from pyspark.sql import DataFrame, SparkSession
 
+from arxiv_labeler.engines.engine_timings import EngineTimings
 from arxiv_labeler.engines.onnx_classifier import OnnxSequenceClassifier
 from arxiv_labeler.engines.schema import ENGINE_OUTPUT_SCHEMA
+from arxiv_labeler.engines.scoring import Category
 from arxiv_labeler.engines.worker_bundle import ModelSpec, bundle_paths, prepare_bundle
 from arxiv_labeler.model.archive import ModelArchive
 
@@ -37,8 +41,45 @@ def worker_classifier(onnx_ref: str, spec_ref: str, threads: int, batch_size: in
     return classifier
 
 
+class EngineTimingsParam(AccumulatorParam[EngineTimings]):
+    """How Spark merges the workers' ``EngineTimings`` into the driver's."""
+
+    def zero(self, value: EngineTimings) -> EngineTimings:
+        """An empty profile."""
+        return EngineTimings()
+
+    def addInPlace(self, value1: EngineTimings, value2: EngineTimings) -> EngineTimings:  # noqa: N802 (PySpark's name)
+        """``value1`` plus ``value2``."""
+        return value1.add(value2)
+
+
+def _annotation_frame(batch: pd.DataFrame, annotations: list[list[Category]]) -> pd.DataFrame:
+    """The engine's output rows for a batch: its ids, text source and Spark NLP's ``class`` column."""
+    return pd.DataFrame(
+        {
+            "arxiv_id": batch["arxiv_id"],
+            "text_sha256": batch["text_sha256"],
+            "text_source": batch["text_source"],
+            "class": [
+                [
+                    {
+                        "annotatorType": "category",
+                        "begin": c.begin,
+                        "end": c.end,
+                        "result": c.result,
+                        "metadata": c.metadata,
+                        "embeddings": [],
+                    }
+                    for c in doc
+                ]
+                for doc in annotations
+            ],
+        }
+    )
+
+
 class OnnxEngine:
-    """Classifies a papers DataFrame (arxiv_id, text_sha256, text) with onnxruntime on the executors."""
+    """Classifies a papers DataFrame (arxiv_id, text_sha256, text_source, text) with onnxruntime on the executors."""
 
     name = "onnx"
 
@@ -55,6 +96,11 @@ class OnnxEngine:
         self.threads_per_task = threads_per_task
         self.batch_size = batch_size
         self.quantize = quantize
+        self._timings: Accumulator[EngineTimings] | None = None
+
+    def timings(self) -> EngineTimings | None:
+        """Where the workers' time went in the last job over ``classify``'s output (None before one ran)."""
+        return self._timings.value if self._timings is not None else None
 
     def classify(self, spark: SparkSession, papers: DataFrame) -> DataFrame:
         """Return ``ENGINE_OUTPUT_SCHEMA`` rows for ``papers``; the model travels by SparkFiles."""
@@ -72,30 +118,30 @@ class OnnxEngine:
         threads = self.threads_per_task or max(1, (os.cpu_count() or 1) // max(1, context.defaultParallelism))
         batch_size = self.batch_size
 
-        def classify_batches(batches: Iterable[pd.DataFrame]) -> Iterable[pd.DataFrame]:
-            classifier = worker_classifier(onnx_ref, spec_ref, threads, batch_size)
-            for batch in batches:
-                annotations = classifier.classify(batch["text"].tolist())
-                yield pd.DataFrame(
-                    {
-                        "arxiv_id": batch["arxiv_id"],
-                        "text_sha256": batch["text_sha256"],
-                        "class": [
-                            [
-                                {
-                                    "annotatorType": "category",
-                                    "begin": c.begin,
-                                    "end": c.end,
-                                    "result": c.result,
-                                    "metadata": c.metadata,
-                                    "embeddings": [],
-                                }
-                                for c in doc
-                            ]
-                            for doc in annotations
-                        ],
-                    }
-                )
+        accumulator = context.accumulator(EngineTimings(), EngineTimingsParam())
+        self._timings = accumulator
+
+        def classify_batches(batches: Iterable[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+            timings = EngineTimings(tasks=1)
+            try:
+                with timings.step("session_load"):
+                    classifier = worker_classifier(onnx_ref, spec_ref, threads, batch_size)
+                inputs = iter(batches)
+                while True:
+                    with timings.step("arrow_in"):  # waiting for the JVM's next Arrow batch, as pandas
+                        batch = next(inputs, None)
+                    if batch is None:
+                        return
+                    annotations = classifier.classify(batch["text"].tolist(), timings)
+                    with timings.step("annotate"):
+                        frame = _annotation_frame(batch, annotations)
+                    timings.papers += len(batch)
+                    yielded = time.perf_counter()
+                    yield frame  # PySpark turns it into Arrow and sends it before asking for the next one
+                    timings.seconds["arrow_out"] += time.perf_counter() - yielded
+            finally:
+                accumulator.add(timings)
 
         log.info("onnx engine: %s threads per task, model %s (%s)", threads, onnx_ref, self.quantize)
-        return papers.select("arxiv_id", "text_sha256", "text").mapInPandas(classify_batches, ENGINE_OUTPUT_SCHEMA)
+        columns = papers.select("arxiv_id", "text_sha256", "text_source", "text")
+        return columns.mapInPandas(classify_batches, ENGINE_OUTPUT_SCHEMA)

@@ -27,11 +27,12 @@ ANNOTATION_TYPE = StructType(
 )
 CLASS_COLUMN_TYPE = ArrayType(ANNOTATION_TYPE, True)
 
-# What an engine returns before flattening: the ids it was given plus `class`.
+# What an engine returns before flattening: the columns it was given, but the text, plus `class`.
 ENGINE_OUTPUT_SCHEMA = StructType(
     [
         StructField("arxiv_id", StringType(), False),
         StructField("text_sha256", StringType(), False),
+        StructField("text_source", StringType(), False),
         StructField("class", CLASS_COLUMN_TYPE, True),
     ]
 )

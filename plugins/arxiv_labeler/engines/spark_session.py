@@ -25,16 +25,19 @@ LOCAL_TASK_ATTEMPTS = 4
 _LOCAL_MASTER = re.compile(r"^local(?:\[(\*|\d+)\])?$")
 
 
-def driver_memory_for(papers: int, model_bytes: int, sparknlp: bool = False) -> str:
+def driver_memory_for(papers: int, model_bytes: int, sparknlp: bool = False, text_bytes: int = 0) -> str:
     """A driver heap sized from the job, used when the Spark connection does not set ``driver_memory``.
 
     The onnx engine runs the graph in Python workers, outside the JVM heap: the heap holds
-    Spark itself (768 MB with its 300 MB reserve) and Arrow batches and Parquet pages, at most
-    64 KB a paper. The sparknlp engine loads the model into the JVM: three times the zip more.
-    A day (2,000 papers) gets 1 GB, a 50,000-paper month 4 GB: a day fits a 2-core 8 GB worker
-    beside two Python workers with the fp32 graph (about 0.6 GB each).
+    Spark itself (768 MB with its 300 MB reserve), per paper at most 64 KB of rows, Arrow batches
+    and Parquet pages, and the text itself up to four times over (the cached papers, the
+    shuffles' buffers, the Arrow batch sent to Python, the Parquet page read). The sparknlp engine
+    loads the model into the JVM: three times the zip more. A day (2,000 papers, 2.5 MB of text)
+    gets 1 GB, a 50,000-paper month 4 GB: a day fits a 2-core 8 GB worker beside two Python
+    workers with the fp32 graph (about 0.6 GB each). 300 papers of 1.2 MB each get 2.3 GB
+    (480 MB runs out of memory: tests/reliability).
     """
-    megabytes = 768 + papers * 64 / 1024 + (3 * model_bytes / 2**20 if sparknlp else 0)
+    megabytes = 768 + papers * 64 / 1024 + 4 * text_bytes / 2**20 + (3 * model_bytes / 2**20 if sparknlp else 0)
     return f"{max(1024, math.ceil(megabytes / 256) * 256)}m"
 
 

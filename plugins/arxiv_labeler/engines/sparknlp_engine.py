@@ -44,7 +44,7 @@ def build_pipeline(model_dir: Path) -> Any:
 
 
 class SparkNlpEngine:
-    """Classifies a papers DataFrame (arxiv_id, text_sha256, text) with Spark NLP's pipeline."""
+    """Classifies a papers DataFrame (arxiv_id, text_sha256, text_source, text) with Spark NLP's pipeline."""
 
     name = "sparknlp"
 
@@ -55,4 +55,8 @@ class SparkNlpEngine:
         """Return ``ENGINE_OUTPUT_SCHEMA`` rows (``class`` as Spark NLP writes it)."""
         pipeline = build_pipeline(self.model_dir)
         annotated = pipeline.fit(papers).transform(papers)
-        return annotated.select("arxiv_id", "text_sha256", "class")
+        return annotated.select("arxiv_id", "text_sha256", "text_source", "class")
+
+    def timings(self) -> None:
+        """Spark NLP's annotators run in the JVM: no per-step profile."""
+        return None

@@ -48,7 +48,7 @@ class ClassifyPapersOperator(BaseOperator):
 
     def execute(self, context: Any) -> dict[str, Any]:
         """Classify the landed papers; returns the stage's counts and output path."""
-        from arxiv_labeler.engines.classify_stage import choose_engine, classify_records, result_without_spark
+        from arxiv_labeler.engines.classify_stage import choose_engine, classify_records, result_without_spark, text_bytes
         from arxiv_labeler.engines.spark_session import (  # Spark stays out of DAG parsing
             driver_memory_for,
             start_session,
@@ -69,7 +69,7 @@ class ClassifyPapersOperator(BaseOperator):
         if skipped is not None:
             return skipped.summary() | {"seconds": round(time.monotonic() - started, 3)}
         sparknlp = config.engine == "sparknlp"
-        heap = driver_memory_for(landed.num_rows, fetched.size, sparknlp)
+        heap = driver_memory_for(landed.num_rows, fetched.size, sparknlp, text_bytes=text_bytes(landed))
         settings = SparkHook(self.spark_conn_id).get_settings(sparknlp=sparknlp, default_driver_memory=heap)
         self._spark = start_session(settings)
         try:
