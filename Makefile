@@ -24,6 +24,7 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements-dev.txt
 	$(PY) -m pip install --quiet --no-deps -e .   # .venv/bin/arxiv-labeler
+	$(PY) -m arxiv_labeler spark-class-archive     # Spark's driver classes, recorded once: every later driver starts faster
 	touch $@
 
 venv: $(VENV)/.installed

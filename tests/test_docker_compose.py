@@ -59,6 +59,9 @@ def test_image_has_java_and_the_locked_requirements() -> None:
     assert "openjdk-17-jre-headless" in dockerfile and "JAVA_HOME" in dockerfile
     assert "pip install --no-cache-dir -r /opt/airflow/requirements.txt" in dockerfile
     assert "apache/airflow:3.3.2" in dockerfile
+    # the driver's class archive is recorded at build time, by the user the tasks run as, once the package is in place
+    assert dockerfile.index("COPY --chown=airflow:root plugins/") < dockerfile.index("arxiv_labeler spark-class-archive")
+    assert dockerfile.rindex("USER airflow") < dockerfile.index("arxiv_labeler spark-class-archive")
 
 
 def test_warehouse_database_is_created() -> None:

@@ -232,6 +232,20 @@ def cmd_airflow(args: argparse.Namespace) -> int:
     )
 
 
+def cmd_spark_class_archive(args: argparse.Namespace) -> int:
+    from arxiv_labeler.engines.jvm_class_archive import build_class_archive, default_archive_path
+
+    target = Path(args.output) if args.output else default_archive_path()
+    if target is None:
+        print("the class archive is turned off (ARXIV_LABELER_SPARK_CLASS_ARCHIVE is empty)", file=sys.stderr)
+        return 1
+    if target.is_file() and not args.force:
+        print(f"{target} (already there; --force records it again)")
+        return 0
+    print(build_class_archive(target))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The command-line interface."""
     parser = argparse.ArgumentParser(prog="arxiv-labeler", description=__doc__)
@@ -325,6 +339,13 @@ def build_parser() -> argparse.ArgumentParser:
     local.add_argument("--replay-data", help="Kaggle-snapshot JSONL served over OAI-PMH (default: the real 2008-11-26 slice)")
     local.add_argument("--data-dir", default="data/airflow", help="AIRFLOW_HOME, warehouse and landing (reused)")
     local.set_defaults(func=cmd_airflow)
+
+    archive = sub.add_parser(
+        "spark-class-archive", help="record the Spark driver's classes once so later drivers start faster (make venv)"
+    )
+    archive.add_argument("--output", help="archive path (default: this JDK's and PySpark's, under ~/.cache/arxiv-labeler)")
+    archive.add_argument("--force", action="store_true", help="record again even if the archive exists")
+    archive.set_defaults(func=cmd_spark_class_archive)
     return parser
 
 

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from arxiv_labeler.engines.jvm_class_archive import default_archive_path, driver_java_options
+
 if TYPE_CHECKING:  # pyspark is imported where a session starts, not at DAG parse time
     from pyspark.sql import SparkSession
 
@@ -61,6 +63,8 @@ class SparkSettings:
     sparknlp: bool = False
     sparknlp_jars: tuple[str, ...] = ()
     extra_conf: dict[str, str] = field(default_factory=dict)
+    # The driver's class-data-sharing archive (jvm_class_archive), used when the file exists.
+    class_archive: Path | None = field(default_factory=default_archive_path)
 
     def conf(self) -> dict[str, str]:
         """Every Spark config key this project sets (tested without starting a JVM)."""
@@ -94,6 +98,10 @@ class SparkSettings:
             else:
                 conf["spark.jars.packages"] = SPARK_NLP_PACKAGE
         conf.update(self.extra_conf)
+        archive_options = driver_java_options(self.class_archive)
+        if archive_options:  # before the connection's own options: for a flag given twice, the JVM takes the last
+            own = self.extra_conf.get("spark.driver.extraJavaOptions", "")
+            conf["spark.driver.extraJavaOptions"] = f"{archive_options} {own}".strip()
         return conf
 
 
@@ -107,7 +115,13 @@ def start_session(settings: SparkSettings) -> SparkSession:
     builder = SparkSession.builder.master(master).appName(settings.app_name)
     for key, value in settings.conf().items():
         builder = builder.config(key, value)
-    log.info("starting Spark: master=%s driver_memory=%s sparknlp=%s", master, settings.driver_memory, settings.sparknlp)
+    log.info(
+        "starting Spark: master=%s driver_memory=%s sparknlp=%s class archive=%s",
+        master,
+        settings.driver_memory,
+        settings.sparknlp,
+        settings.class_archive if driver_java_options(settings.class_archive) else "none",
+    )
     session = builder.getOrCreate()
     if session.sparkContext.master != master:
         # getOrCreate returns a running session whatever master it has: never run on the wrong cluster.

@@ -1,0 +1,72 @@
+"""The driver's class-data-sharing archive: recorded once, mapped by the next drivers, harmless when damaged."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from arxiv_labeler.engines.jvm_class_archive import ARCHIVE_ENV, build_class_archive, default_archive_path
+from arxiv_labeler.engines.spark_session import SparkSettings
+
+from tests.conftest import PROJECT_ROOT
+
+# A driver in its own JVM (the test process's JVM is already running), logging where each class came from.
+DRIVER = """
+import sys
+sys.path.insert(0, {plugins!r})
+from pathlib import Path
+from arxiv_labeler.engines.spark_session import SparkSettings, start_session
+extra = {{"spark.driver.extraJavaOptions": "-Xlog:class+load=info:file={log}"}}
+spark = start_session(SparkSettings(master="local[1]", class_archive=Path({archive!r}), extra_conf=extra))
+print("rows", spark.range(0, 10).count())
+spark.stop()
+"""
+
+
+def run_driver(archive: Path, log: Path) -> str:
+    script = DRIVER.format(plugins=str(PROJECT_ROOT / "plugins"), archive=str(archive), log=str(log))
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return done.stdout.strip().splitlines()[-1]
+
+
+def where_spark_context_came_from(log: Path) -> str:
+    match = re.search(r"org\.apache\.spark\.SparkContext source: (.+)", log.read_text())
+    assert match, "the driver never loaded SparkContext"
+    return match.group(1)
+
+
+@pytest.mark.slow
+@pytest.mark.spark
+def test_a_recorded_archive_is_mapped_by_the_next_driver(tmp_path: Path) -> None:
+    archive = build_class_archive(tmp_path / "spark.jsa")
+    assert archive.stat().st_size > 10_000_000 and not list(tmp_path.glob("*.partial"))  # written whole, then renamed
+    assert run_driver(archive, tmp_path / "classes.log") == "rows 10"
+    assert where_spark_context_came_from(tmp_path / "classes.log") == "shared objects file (top)"  # the archive's layer
+
+
+@pytest.mark.slow
+@pytest.mark.spark
+def test_a_damaged_archive_is_ignored_and_the_driver_reads_the_jars(tmp_path: Path) -> None:
+    damaged = tmp_path / "damaged.jsa"
+    damaged.write_bytes(os.urandom(64 * 1024))
+    assert run_driver(damaged, tmp_path / "classes.log") == "rows 10"
+    assert where_spark_context_came_from(tmp_path / "classes.log").endswith(".jar")
+
+
+def test_the_archive_goes_before_the_connection_s_own_java_options(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    archive = tmp_path / "spark.jsa"
+    archive.write_bytes(b"recorded")
+    own = {"spark.driver.extraJavaOptions": "-Dsome.flag=1"}
+    options = SparkSettings(class_archive=archive, extra_conf=own).conf()["spark.driver.extraJavaOptions"]
+    assert options.startswith(f"-XX:SharedArchiveFile={archive} -Xshare:auto") and options.endswith(" -Dsome.flag=1")
+    assert "spark.driver.extraJavaOptions" not in SparkSettings(class_archive=tmp_path / "missing.jsa").conf()
+    assert SparkSettings(class_archive=None, extra_conf=own).conf()["spark.driver.extraJavaOptions"] == "-Dsome.flag=1"
+    monkeypatch.setenv(ARCHIVE_ENV, "")
+    assert default_archive_path() is None and SparkSettings().class_archive is None  # turned off
+    monkeypatch.setenv(ARCHIVE_ENV, str(archive))
+    assert SparkSettings().class_archive == archive
