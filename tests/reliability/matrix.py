@@ -258,7 +258,8 @@ FAULTS = [
         "classify",
         "an out-of-memory driver (360 MB of text in a 480 MB heap)",
         "the JVM dies (exit code 52); the job's error is kept (the session's stop tolerates the dead JVM), "
-        "nothing published; the retry with a larger driver_memory labels every paper once",
+        "nothing published; the retry with the heap the task sizes from the landed text (driver_memory_for) "
+        "labels every paper once",
         "`the classify job failed: the Spark JVM ran out of memory (java.lang.OutOfMemoryError): raise driver_memory "
         "... in the arxiv_spark connection's extras (the JVM exited with code 52)`",
         "tests/reliability/test_classify_faults.py::"
