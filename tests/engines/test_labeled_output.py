@@ -37,7 +37,11 @@ def test_a_failed_write_leaves_the_previous_output(tmp_path: Path) -> None:
         (staging / "part-00000.parquet").write_bytes(b"PAR1 half")
         raise OSError("disk full")
     assert set(read_labeled(str(target)).column("version").to_pylist()) == {1}  # type: ignore[union-attr]
-    assert sorted(p.name for p in tmp_path.iterdir()) == [".model=abc.lock", "model=abc"]  # no staging left
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        ".model=abc.claims.lock",
+        ".model=abc.lock",
+        "model=abc",
+    ]  # no staging left
 
 
 def test_loads_read_one_whole_output_while_two_runs_keep_publishing(tmp_path: Path) -> None:
@@ -67,7 +71,7 @@ def test_loads_read_one_whole_output_while_two_runs_keep_publishing(tmp_path: Pa
         writer.join()
     assert not errors, errors
     assert len(set(seen)) > 1  # the reads really overlapped the publishes
-    assert sorted(p.name for p in tmp_path.iterdir()) == [".model=abc.lock", "model=abc"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".model=abc.claims.lock", ".model=abc.lock", "model=abc"]
 
 
 def test_a_swap_waits_for_a_load_that_is_reading(tmp_path: Path) -> None:
@@ -98,3 +102,24 @@ def test_a_concurrent_runs_write_in_progress_is_not_taken_for_a_leftover(tmp_pat
         _remove_abandoned_writes(target)
         assert running.exists() and not killed.exists() and not old.exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == [".model=abc.writing-run1", ".model=abc.writing-run1.lock"]
+
+
+def test_a_write_being_claimed_is_not_taken_for_a_leftover(tmp_path: Path) -> None:
+    """Between creating its lock file and locking it, a write holds the claims lock: another run waits, removes nothing."""
+    target = tmp_path / "model=abc"
+    claimed = tmp_path / ".model=abc.writing-new"
+    claimed.mkdir()
+    lock_file = tmp_path / ".model=abc.writing-new.lock"
+    lock_file.touch()  # created, not locked yet
+    with (tmp_path / ".model=abc.claims.lock").open("a") as claims:
+        fcntl.flock(claims, fcntl.LOCK_EX)
+        other = threading.Thread(target=publish, args=(target, 1))
+        other.start()
+        other.join(1.0)
+        assert other.is_alive() and claimed.exists()  # the other run waits for the claim to finish
+        with lock_file.open("w") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)  # the claim completes
+            fcntl.flock(claims, fcntl.LOCK_UN)
+            other.join(10)
+            assert not other.is_alive() and claimed.exists()  # still there: its lock was held when the scan came
+    assert set(read_labeled(str(target)).column("version").to_pylist()) == {1}  # type: ignore[union-attr]

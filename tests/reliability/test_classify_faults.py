@@ -111,7 +111,8 @@ def test_disk_full_while_writing_the_labeled_parquet_publishes_nothing(spark: An
     with small_tmpfs(tmp_path / "labeled", "48k") as disk:
         with pytest.raises(ClassifyJobError, match=rf"no space left on device.*nothing was published at {disk / 'out'}"):
             classify(spark, tiny_zip, records, disk / "out")
-        assert list(disk.iterdir()) == []  # no partition, no partial files, no staging directory
+        # no partition, no partial files, no staging directory: only the writes' empty claims lock
+        assert [(p.name, p.stat().st_size) for p in disk.iterdir()] == [(".out.claims.lock", 0)]
     result = classify(spark, tiny_zip, records, tmp_path / "labeled" / "out")  # room again: the retry completes
     assert result.classified == pq.read_table(tmp_path / "labeled" / "out").num_rows == 2000
 

@@ -4,7 +4,10 @@ Two runs of the same interval and model (the interval triggered twice, a cleared
 beside a backfill) publish to the same directory. Each write goes to its own staging
 directory under an exclusive lock, so a leftover of a killed write is told from a
 running one; the swap and every read hold a shared lock file beside the output, so a
-load never reads a directory that another run's publish is replacing.
+load never reads a directory that another run's publish is replacing. Claiming a staging
+directory (creating and locking its lock file) and looking for abandoned ones take turns
+on a third lock: otherwise a run could find another's lock file created but not yet
+locked, take it for a leftover and remove that run's staging directory mid-write.
 
 No Spark here: the load task reads through this module without starting a JVM.
 """
@@ -15,7 +18,7 @@ import fcntl
 import shutil
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import ExitStack, contextmanager, suppress
 from pathlib import Path
 
 import pyarrow as pa
@@ -36,9 +39,12 @@ def staged_write(target: Path) -> Iterator[Path]:
     When the block raises, the staging directory is removed and ``target`` is left as it was.
     """
     target.parent.mkdir(parents=True, exist_ok=True)
-    _remove_abandoned_writes(target)
     staging = target.with_name(f".{target.name}.writing-{uuid.uuid4().hex[:8]}")
-    with _write_lock(staging.with_name(staging.name + ".lock")):
+    with ExitStack() as held:
+        with _claims_lock(target):
+            _remove_abandoned_writes(target)
+            # locked before the claims lock is released: no scan ever finds this write's lock free
+            held.enter_context(_write_lock(staging.with_name(staging.name + ".lock")))
         try:
             yield staging
         except BaseException:
@@ -67,6 +73,17 @@ def _write_lock(lock_path: Path) -> Iterator[None]:
             yield
         finally:
             lock_path.unlink(missing_ok=True)
+
+
+@contextmanager
+def _claims_lock(target: Path) -> Iterator[None]:
+    """Held while a write claims its staging directory and while abandoned ones are looked for (never removed)."""
+    with target.with_name(f".{target.name}.claims.lock").open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 @contextmanager
