@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fcntl
+import shutil
 import threading
 from pathlib import Path
 
@@ -42,6 +43,15 @@ def test_a_failed_write_leaves_the_previous_output(tmp_path: Path) -> None:
         ".model=abc.lock",
         "model=abc",
     ]  # no staging left
+
+
+def test_a_swap_that_fails_puts_the_previous_output_back(tmp_path: Path) -> None:
+    target = tmp_path / "model=abc"
+    publish(target, 1)
+    with pytest.raises(FileNotFoundError), staged_write(target) as staging:
+        staging.mkdir()
+        shutil.rmtree(staging)  # gone when the swap comes (a run removing it was how CI once found no output)
+    assert set(read_labeled(str(target)).column("version").to_pylist()) == {1}  # type: ignore[union-attr]
 
 
 def test_loads_read_one_whole_output_while_two_runs_keep_publishing(tmp_path: Path) -> None:

@@ -122,5 +122,10 @@ def _swap_in(staging: Path, target: Path) -> None:
     with _swap_lock(target, fcntl.LOCK_EX):
         with suppress(FileNotFoundError):  # the first publish of this interval and model has nothing to move
             target.rename(previous)
-        staging.rename(target)
+        try:
+            staging.rename(target)
+        except BaseException:
+            with suppress(FileNotFoundError):
+                previous.rename(target)  # the previous output goes back: a load never finds none
+            raise
     shutil.rmtree(previous, ignore_errors=True)
