@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from arxiv_labeler.engines.jvm_class_archive import ARCHIVE_ENV, build_class_archive, default_archive_path
+from arxiv_labeler.engines.jvm_class_archive import ARCHIVE_ENV, archive_key, build_class_archive, default_archive_path
 from arxiv_labeler.engines.spark_session import SparkSettings
 
 from tests.conftest import PROJECT_ROOT
@@ -70,3 +70,14 @@ def test_the_archive_goes_before_the_connection_s_own_java_options(tmp_path: Pat
     assert default_archive_path() is None and SparkSettings().class_archive is None  # turned off
     monkeypatch.setenv(ARCHIVE_ENV, str(archive))
     assert SparkSettings().class_archive == archive
+
+
+def test_a_reinstalled_jdk_or_pyspark_gets_a_new_archive(tmp_path: Path) -> None:
+    java, jars = tmp_path / "java", tmp_path / "jars"
+    java.write_bytes(b"jvm")
+    jars.mkdir()
+    key = archive_key(java, jars, "4.1.4")
+    assert archive_key(java, jars, "4.1.4") == key
+    os.utime(jars, ns=(jars.stat().st_atime_ns, jars.stat().st_mtime_ns + 1_000_000_000))  # the venv installed again
+    assert archive_key(java, jars, "4.1.4") != key
+    assert archive_key(java, jars, "4.1.5") != archive_key(java, jars, "4.1.4")

@@ -50,11 +50,21 @@ def default_archive_path() -> Path | None:
         return Path(configured) if configured else None
     import pyspark
 
-    java = shutil.which("java", path=str(Path(os.environ["JAVA_HOME"]) / "bin")) if os.environ.get("JAVA_HOME") else None
-    java = java or shutil.which("java") or "java"
-    key = hashlib.sha256(f"{Path(java).resolve()}|{Path(pyspark.__file__).parent}|{pyspark.__version__}".encode())
+    home_java = shutil.which("java", path=str(Path(os.environ["JAVA_HOME"]) / "bin")) if os.environ.get("JAVA_HOME") else None
+    java = Path(home_java or shutil.which("java") or "java").resolve()
+    key = archive_key(java, Path(pyspark.__file__).parent / "jars", pyspark.__version__)
     cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "arxiv-labeler"
-    return cache / f"spark-{pyspark.__version__}-{key.hexdigest()[:12]}.jsa"
+    return cache / f"spark-{pyspark.__version__}-{key}.jsa"
+
+
+def archive_key(java: Path, jars: Path, version: str) -> str:
+    """A short key for a JDK binary and a PySpark jars directory, changing when either is reinstalled.
+
+    The JVM refuses, silently, an archive whose JDK or jars changed (it checks their sizes and
+    times): a reinstall at the same path must get a new archive, not keep a useless one.
+    """
+    stamps = [str(p.stat().st_mtime_ns) if p.exists() else "-" for p in (java, jars)]
+    return hashlib.sha256("|".join([str(java), str(jars), version, *stamps]).encode()).hexdigest()[:12]
 
 
 def driver_java_options(archive: Path | None) -> str:
