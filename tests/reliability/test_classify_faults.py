@@ -31,6 +31,14 @@ DAY = dt.date(2026, 11, 20)
 LABELED_AT = "2026-11-21T06:00:00+00:00"
 
 
+def _runs_onnx(process: psutil.Process) -> bool:
+    """Whether a process has mapped onnxruntime's library (only a worker inside a classify task has)."""
+    try:
+        return "onnxruntime" in Path(f"/proc/{process.pid}/maps").read_text()
+    except OSError:
+        return False
+
+
 def write_papers(path: Path, count: int, extra: list[PaperRecord] | None = None) -> str:
     abstract = "We study networks of quantum fields on graphs and prove bounds. " * 12
     papers = [PaperRecord(f"2611.{n:05d}", DAY, 1, DAY, DAY, f"Paper {n} on graphs", abstract) for n in range(count)]
@@ -45,7 +53,11 @@ def classify(spark: Any, tiny_zip: Path, records: str, output: Path) -> Any:
 
 
 class WorkerKiller:
-    """SIGKILLs the first Python worker Spark's daemon forks (the classify tasks are the stage's only Python)."""
+    """SIGKILLs the first Python worker that is running a classify task (it has onnxruntime loaded).
+
+    A worker killed earlier, while Spark's daemon is still forking it, is not a task failure: the JVM restarts
+    the daemon and carries on (seen under load), so the kill waits until the task's own code runs.
+    """
 
     def __init__(self) -> None:
         self.killed: list[int] = []
@@ -58,7 +70,7 @@ class WorkerKiller:
             for process in me.children(recursive=True):
                 try:
                     parent = process.parent()
-                    if parent is not None and "pyspark.daemon" in " ".join(parent.cmdline()):
+                    if parent is not None and "pyspark.daemon" in " ".join(parent.cmdline()) and _runs_onnx(process):
                         process.send_signal(signal.SIGKILL)
                         self.killed.append(process.pid)
                         return
