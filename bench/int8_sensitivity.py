@@ -118,22 +118,9 @@ def smoothed(graph: bytes, id_lists: list[list[int]], alpha: float) -> bytes:
 
 def quantized(graph: bytes, work: Path, name: str, exclude: list[str] | None = None) -> bytes:
     """The engine's int8 settings applied to ``graph``, leaving the ``exclude``d nodes in fp32."""
-    from onnxruntime.quantization import QuantType, quantize_dynamic
-
     source, target = work / f"{name}.fp32.onnx", work / f"{name}.onnx"
     source.write_bytes(graph)
-    if exclude is None:
-        quantize_graph_file(source, target)
-    else:
-        quantize_dynamic(
-            str(source),
-            str(target),
-            weight_type=QuantType.QInt8,
-            op_types_to_quantize=["MatMul"],
-            per_channel=True,
-            reduce_range=True,
-            nodes_to_exclude=exclude,
-        )
+    quantize_graph_file(source, target, exclude or ())
     return target.read_bytes()
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 
 from arxiv_labeler.model.archive import ModelArchive
@@ -27,8 +28,11 @@ def quantized_onnx_bytes(archive: ModelArchive) -> bytes:
     return _CACHE[key]
 
 
-def quantize_graph_file(source: Path, target: Path) -> None:
-    """Write ``source``'s graph to ``target`` with the project's int8 settings (the docstring above says why)."""
+def quantize_graph_file(source: Path, target: Path, nodes_to_exclude: Sequence[str] = ()) -> None:
+    """Write ``source``'s graph to ``target`` with the project's int8 settings (the docstring above says why).
+
+    ``nodes_to_exclude``: nodes left in fp32 (the benchmark's sensitivity study; the engine excludes none).
+    """
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
     quantize_dynamic(
@@ -38,4 +42,5 @@ def quantize_graph_file(source: Path, target: Path) -> None:
         op_types_to_quantize=["MatMul"],
         per_channel=True,
         reduce_range=True,
+        nodes_to_exclude=list(nodes_to_exclude),
     )
