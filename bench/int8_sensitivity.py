@@ -6,13 +6,15 @@ the issue asks for. This measures, on the same abstracts, batches and threads:
 - the engine's int8 with one role (q, k, v, attention output, FFN in, FFN out) or one layer left in fp32;
 - SmoothQuant (activation outliers moved into the weights, then the engine's int8), calibrated on the
   project's own 24 demo records (``include/replay/arxiv-demo.jsonl``), none of them in the sample.
-Speed is against the engine's int8 graph run first and last. Writes ``bench/results/int8_sensitivity.json``.
+Speed is against the plain fp32 graph run first and last (``compare_graphs``) and against the engine's
+int8. Writes ``bench/results/int8_sensitivity.json``.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import tempfile
 from pathlib import Path
@@ -26,13 +28,12 @@ PROJECT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(PROJECT / "plugins"))
 sys.path.insert(0, str(PROJECT / "bench"))
 
-from arxiv_labeler.engines.onnx_classifier import OnnxSequenceClassifier  # noqa: E402
 from arxiv_labeler.engines.tokenizer import WordpieceTokenizer, pad_batch  # noqa: E402
 from arxiv_labeler.harvest.kaggle import read_snapshot, to_record  # noqa: E402
 from arxiv_labeler.model.archive import ModelArchive  # noqa: E402
 from arxiv_labeler.model.quantize import quantize_graph_file, quantized_onnx_bytes  # noqa: E402
 from arxiv_labeler.text import paper_text  # noqa: E402
-from classify_benchmark import BATCH_SIZE, DEFAULT_DATA, RESULTS, bare_onnxruntime, demo_model  # noqa: E402
+from classify_benchmark import BATCH_SIZE, DEFAULT_DATA, RESULTS, compare_graphs, demo_model  # noqa: E402
 
 CALIBRATION = PROJECT / "include" / "replay" / "arxiv-demo.jsonl"
 ROLES = ("q", "k", "v", "attention_output", "ffn_in", "ffn_out")  # a BERT layer's weight MatMuls, in graph order
@@ -142,10 +143,9 @@ def main() -> int:
     plain = archive.onnx_bytes
     model = onnx.load_from_string(plain)
     layers = [[node.name for node in layer] for layer in layers_of(model)]
-    engine_int8 = quantized_onnx_bytes(archive)
     with tempfile.TemporaryDirectory(prefix="arxiv-int8-sensitivity-") as scratch:
         work = Path(scratch)
-        graphs: dict[str, bytes] = {"fp32": plain, "engine_int8": engine_int8}
+        graphs: dict[str, bytes] = {"plain_fp32": plain, "plain_int8": quantized_onnx_bytes(archive)}
         graphs |= {f"weights_only_{bits}bit": rounded_weights(plain, bits) for bits in (7, 8)}
         for index, role in enumerate(ROLES):
             graphs[f"int8_{role}_in_fp32"] = quantized(plain, work, role, [layer[index] for layer in layers])
@@ -153,22 +153,10 @@ def main() -> int:
             graphs[f"int8_layer_{index}_in_fp32"] = quantized(plain, work, f"layer{index}", layer)
         for alpha in args.alpha or [0.5]:
             graphs[f"smoothquant_{alpha}_int8"] = quantized(smoothed(plain, calibration, alpha), work, f"sq{alpha}")
-        seconds: dict[str, float] = {}
-        logits: dict[str, np.ndarray] = {}
-        for name in [*graphs, "engine_int8_again"]:
-            classifier = OnnxSequenceClassifier.from_archive(
-                archive, threads=2, batch_size=BATCH_SIZE, onnx_bytes=graphs[name.removesuffix("_again")]
-            )
-            seconds[name], logits[name] = bare_onnxruntime(classifier, id_lists)
-            print(f"{name}: {seconds[name]:.1f} s", flush=True)
-    reference = (seconds.pop("engine_int8") + seconds.pop("engine_int8_again")) / 2
-    labels = {name: value.argmax(1) for name, value in logits.items() if name != "engine_int8_again"}
-    figures: dict[str, Any] = {
-        "papers": len(id_lists),
-        "calibration_papers": len(calibration),
-        "label_agreement_with_fp32": {k: round(float(np.mean(v == labels["fp32"])), 4) for k, v in labels.items()},
-        "speed_vs_engine_int8": {k: round(reference / v, 3) for k, v in seconds.items()},
-    }
+    figures: dict[str, Any] = compare_graphs(archive, graphs, id_lists, os.cpu_count() or 1, None)
+    speed = figures["speed_vs_plain_fp32"]
+    figures["speed_vs_engine_int8"] = {k: round(v / speed["plain_int8"], 3) for k, v in speed.items()}
+    figures["calibration_papers"] = len(calibration)
     (RESULTS / "int8_sensitivity.json").write_text(json.dumps(figures, indent=2) + "\n")
     print(json.dumps(figures, indent=2))
     return 0

@@ -18,7 +18,7 @@ import fcntl
 import shutil
 import uuid
 from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager, suppress
+from contextlib import AbstractContextManager, ExitStack, contextmanager, suppress
 from pathlib import Path
 
 import pyarrow as pa
@@ -75,24 +75,23 @@ def _write_lock(lock_path: Path) -> Iterator[None]:
             lock_path.unlink(missing_ok=True)
 
 
-@contextmanager
-def _claims_lock(target: Path) -> Iterator[None]:
-    """Held while a write claims its staging directory and while abandoned ones are looked for (never removed)."""
-    with target.with_name(f".{target.name}.claims.lock").open("a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+def _claims_lock(target: Path) -> AbstractContextManager[None]:
+    """Held while a write claims its staging directory and while abandoned ones are looked for."""
+    return _lasting_lock(target.with_name(f".{target.name}.claims.lock"), fcntl.LOCK_EX)
+
+
+def _swap_lock(target: Path, mode: int) -> AbstractContextManager[None]:
+    """The lock that swaps take exclusively and reads take shared."""
+    return _lasting_lock(target.with_name(f".{target.name}.lock"), mode)
 
 
 @contextmanager
-def _swap_lock(target: Path, mode: int) -> Iterator[None]:
-    """The lock that swaps take exclusively and reads take shared.
+def _lasting_lock(lock_path: Path, mode: int) -> Iterator[None]:
+    """An flock on a file that is never removed.
 
-    Its file is never removed: a removed lock file could be held by one process while another creates a new one.
+    A removed lock file could be held by one process while another creates a new one.
     """
-    with target.with_name(f".{target.name}.lock").open("a") as handle:
+    with lock_path.open("a") as handle:
         fcntl.flock(handle, mode)
         try:
             yield
