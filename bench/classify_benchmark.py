@@ -33,16 +33,16 @@ import pyarrow.parquet as pq
 PROJECT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(PROJECT / "plugins"))
 
-from arxiv_labeler.engines.classify_stage import classify_records  # noqa: E402
-from arxiv_labeler.engines.jvm_class_archive import ARCHIVE_ENV, default_archive_path, driver_java_options  # noqa: E402
+from arxiv_labeler.classify.stage import classify_records  # noqa: E402
 from arxiv_labeler.engines.onnx_classifier import OnnxSequenceClassifier  # noqa: E402
 from arxiv_labeler.engines.onnx_engine import OnnxEngine  # noqa: E402
-from arxiv_labeler.engines.spark_session import SparkSettings, start_session  # noqa: E402
 from arxiv_labeler.engines.tokenizer import WordpieceTokenizer, pad_batch  # noqa: E402
 from arxiv_labeler.harvest.kaggle import read_snapshot, to_record  # noqa: E402
 from arxiv_labeler.harvest.models import records_table  # noqa: E402
 from arxiv_labeler.model.archive import ModelArchive  # noqa: E402
 from arxiv_labeler.model.quantize import quantize_graph_file, quantized_onnx_bytes  # noqa: E402
+from arxiv_labeler.spark.class_archive import ARCHIVE_ENV, default_archive_path, driver_java_options  # noqa: E402
+from arxiv_labeler.spark.session import SparkSettings, start_session  # noqa: E402
 from arxiv_labeler.text import paper_text  # noqa: E402
 
 RESULTS = PROJECT / "bench" / "results"
@@ -59,7 +59,7 @@ def build_model(directory: Path) -> tuple[Path, Path]:
     if zip_path.exists() and hf_dir.exists():
         return zip_path, hf_dir
     import torch
-    from arxiv_labeler.model.demo import minilm_dir
+    from arxiv_labeler.devstack.demo_model import minilm_dir
     from transformers import DistilBertConfig, DistilBertForSequenceClassification
 
     torch.manual_seed(0)
@@ -224,7 +224,7 @@ def classify_task(
     starts without the class-data-sharing archive (``make venv`` records it), to show what it saves.
     """
     from arxiv_labeler.model.extract import safe_extract
-    from arxiv_labeler.run_config import RunConfig
+    from arxiv_labeler.run.config import RunConfig
 
     model_dir = work / "model"
     if not (model_dir / "metadata").exists():

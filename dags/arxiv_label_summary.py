@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 from typing import Any
 
 from airflow.sdk import DAG, Asset, task
-from arxiv_labeler.settings import WAREHOUSE_CONN_ID, data_dir
+from arxiv_labeler import settings
 
 LABELS = Asset(name="arxiv_paper_labels", uri="arxiv-labeler://warehouse/arxiv_paper_labels")
 
@@ -25,11 +24,11 @@ with DAG(
     def summarise(triggering_asset_events: Any = None) -> dict[str, str]:
         """Label shares for the triggering events' days and model, to ``$ARXIV_LABELER_DATA_DIR/summaries``."""
         from arxiv_labeler.hooks.warehouse import WarehouseHook
-        from arxiv_labeler.summary import LabelEvent, write_daily_summary
+        from arxiv_labeler.warehouse.label_shares import LabelEvent, write_daily_summary
 
         events = [LabelEvent.from_extra(event.extra) for event in (triggering_asset_events or {}).get(LABELS, [])]
         csv_path, png_path = write_daily_summary(
-            WarehouseHook(WAREHOUSE_CONN_ID).get_warehouse(), events, Path(data_dir()) / "summaries"
+            WarehouseHook(settings.WAREHOUSE_CONN_ID).get_warehouse(), events, settings.data_dir() / "summaries"
         )
         return {"csv": str(csv_path), "png": str(png_path)}
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
 
 from airflow.sdk import DAG, Asset, Param
+from arxiv_labeler import settings
 from arxiv_labeler.harvest.taxonomy import arxiv_sets
 from arxiv_labeler.operators import (
     CheckLabelsOperator,
@@ -15,32 +15,20 @@ from arxiv_labeler.operators import (
     LoadWarehouseOperator,
     ResolveRunOperator,
 )
-from arxiv_labeler.settings import (
-    MODEL_S3_CONN_ID,
-    OAI_CONN_ID,
-    OAI_POOL,
-    SPARK_CONN_ID,
-    WAREHOUSE_CONN_ID,
-    data_dir,
-    default_model_uri,
-)
 
 try:  # CronDataIntervalTimetable: a scheduled run covers the previous UTC day
     from airflow.sdk import CronDataIntervalTimetable
 except ImportError:  # pragma: no cover - older task SDKs
     from airflow.timetables.interval import CronDataIntervalTimetable  # type: ignore[no-redef]
 
-DATA = data_dir()
+DATA = settings.data_dir()
 RUN = "{{ ti.xcom_pull(task_ids='resolve_run') }}"
 WAREHOUSE_ASSETS = [
     Asset(name="arxiv_papers", uri="arxiv-labeler://warehouse/arxiv_papers"),
     Asset(name="arxiv_paper_labels", uri="arxiv-labeler://warehouse/arxiv_paper_labels"),
     Asset(name="arxiv_pipeline_runs", uri="arxiv-labeler://warehouse/arxiv_pipeline_runs"),
 ]
-# ARXIV_LABELER_TASK_RETRIES=0 lets local test runs fail at once instead of waiting out retry delays.
-RETRIES = int(os.environ.get("ARXIV_LABELER_TASK_RETRIES", "3"))
-# A stuck Spark job must not hold a worker slot for ever; a day takes minutes, a month's backfill about an hour.
-CLASSIFY_TIMEOUT = dt.timedelta(minutes=float(os.environ.get("ARXIV_LABELER_CLASSIFY_TIMEOUT_MINUTES", "240")))
+RETRIES = settings.task_retries()
 NETWORK_RETRIES = {
     "retries": RETRIES,
     "retry_delay": dt.timedelta(minutes=2),
@@ -95,14 +83,16 @@ with DAG(
             description="e.g. cs, physics:astro-ph. Empty: every set.",
         ),
         "model_uri": Param(
-            default_model_uri(),
+            settings.default_model_uri(),
             type="string",
             pattern=r"^s3://[a-z0-9][a-z0-9.\-]+/.+\.zip$",
             title="Model zip (s3://bucket/key.zip)",
         ),
-        "engine": Param("auto", type="string", enum=["auto", "onnx", "sparknlp"], title="Engine"),
+        "engine": Param(settings.DEFAULT_ENGINE, type="string", enum=list(settings.ENGINES), title="Engine"),
         "reclassify": Param(False, type="boolean", title="Classify unchanged papers again"),
-        "quantize": Param("none", type="string", enum=["none", "int8"], title="onnx engine: int8 dynamic quantization"),
+        "quantize": Param(
+            settings.DEFAULT_QUANTIZE, type="string", enum=list(settings.QUANTIZE_MODES), title="onnx engine: int8 quantization"
+        ),
         "min_score": Param(
             None,
             type=["null", "number"],
@@ -118,8 +108,12 @@ with DAG(
             title="Per-label minimum scores",
             description='e.g. {"cs": 0.6}; labels must be the model\'s.',
         ),
-        "drift_warn": Param(0.25, type="number", minimum=0, maximum=1, title="Label drift (Jensen-Shannon) warning"),
-        "drift_fail": Param(0.5, type="number", minimum=0, maximum=1, title="Label drift (Jensen-Shannon) failure"),
+        "drift_warn": Param(
+            settings.DRIFT_WARN, type="number", minimum=0, maximum=1, title="Label drift (Jensen-Shannon) warning"
+        ),
+        "drift_fail": Param(
+            settings.DRIFT_FAIL, type="number", minimum=0, maximum=1, title="Label drift (Jensen-Shannon) failure"
+        ),
     },
 ) as dag:
     resolve = ResolveRunOperator(
@@ -133,7 +127,7 @@ with DAG(
         task_id="fetch_model",
         run_config=RUN,
         cache_dir=str(DATA / "models"),
-        aws_conn_id=MODEL_S3_CONN_ID,
+        aws_conn_id=settings.MODEL_S3_CONN_ID,
         doc_md=(
             "Downloads the model zip (once per ETag) and validates it. "
             "On failure: check `model_uri` and the `arxiv_models_s3` connection."
@@ -144,8 +138,8 @@ with DAG(
         task_id="harvest",
         run_config=RUN,
         landing_dir=str(DATA / "landing"),
-        http_conn_id=OAI_CONN_ID,
-        pool=OAI_POOL,
+        http_conn_id=settings.OAI_CONN_ID,
+        pool=settings.OAI_POOL,
         doc_md="OAI-PMH ListRecords for each day, 3 s between requests. A retry resumes from the last checkpointed page.",
         **NETWORK_RETRIES,
     )
@@ -155,10 +149,10 @@ with DAG(
         model="{{ ti.xcom_pull(task_ids='fetch_model') }}",
         harvest="{{ ti.xcom_pull(task_ids='harvest') }}",
         output_dir=str(DATA / "labeled"),
-        spark_conn_id=SPARK_CONN_ID,
-        warehouse_conn_id=WAREHOUSE_CONN_ID,
+        spark_conn_id=settings.SPARK_CONN_ID,
+        warehouse_conn_id=settings.WAREHOUSE_CONN_ID,
         retries=min(RETRIES, 1),
-        execution_timeout=CLASSIFY_TIMEOUT,
+        execution_timeout=settings.classify_timeout(),
         doc_md="Classifies title + abstract on Spark. OOM or killed: raise driver memory in the `arxiv_spark` connection extra.",
     )
     load = LoadWarehouseOperator(
@@ -167,7 +161,7 @@ with DAG(
         model="{{ ti.xcom_pull(task_ids='fetch_model') }}",
         harvest="{{ ti.xcom_pull(task_ids='harvest') }}",
         classify="{{ ti.xcom_pull(task_ids='classify') }}",
-        warehouse_conn_id=WAREHOUSE_CONN_ID,
+        warehouse_conn_id=settings.WAREHOUSE_CONN_ID,
         outlets=WAREHOUSE_ASSETS,
         retries=min(RETRIES, 2),
         doc_md=(
@@ -178,7 +172,7 @@ with DAG(
         task_id="check_labels",
         run_config=RUN,
         model="{{ ti.xcom_pull(task_ids='fetch_model') }}",
-        warehouse_conn_id=WAREHOUSE_CONN_ID,
+        warehouse_conn_id=settings.WAREHOUSE_CONN_ID,
         retries=0,
         doc_md=(
             "Data-quality checks on the run's labels (counts, scores, confidence, drift, empty announcement days), "

@@ -65,7 +65,7 @@ def moto_endpoint() -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def spark():  # type: ignore[no-untyped-def]
-    from arxiv_labeler.engines.spark_session import SparkSettings, start_session
+    from arxiv_labeler.spark.session import SparkSettings, start_session
 
     session = start_session(SparkSettings(master="local[2]", app_name="arxiv-labeler-tests", shuffle_partitions=2))
     yield session

@@ -78,7 +78,7 @@ def test_bad_model_is_one_line_not_a_traceback(tmp_path: Path, capsys) -> None: 
 
 
 def test_harvest_command_against_the_replay_server(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
-    from arxiv_labeler.harvest.replay_server import OaiReplayServer, ReplayArchive
+    from arxiv_labeler.devstack.oai_replay import OaiReplayServer, ReplayArchive
 
     from tests.conftest import DEMO_JSONL
 
@@ -176,9 +176,9 @@ def test_model_inspect_s3_without_credentials_reads_anonymously(
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
-        (["harvest", "--from", "2011-2-3", "--until", "2011-02-03", "--out", "x"], "--from must be a date written YYYY-MM-DD"),
+        (["harvest", "--from", "2011-2-3", "--until", "2011-02-03", "--out", "x"], "--from must be a date YYYY-MM-DD"),
         (["harvest", "--from", "2011-02-03", "--until", "2011-02-30", "--out", "x"], "--until is not a real date"),
-        (["report", "--from", "3/2/2011"], "--from must be a date written YYYY-MM-DD"),
+        (["report", "--from", "3/2/2011"], "--from must be a date YYYY-MM-DD"),
     ],
 )
 def test_dates_must_be_iso(argv: list[str], message: str, capsys: pytest.CaptureFixture[str]) -> None:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from arxiv_labeler.run_config import RunConfig, RunConfigError, resolve_run_config
+from arxiv_labeler.errors import RunConfigError
+from arxiv_labeler.run.config import RunConfig, resolve_run_config
 
 URI = "s3://auxdata.johnsnowlabs.com/public/models/arxiv_classifier_en_5.5.1_3.0_1744125685973.zip"
 BASE = {"model_uri": URI, "engine": "auto", "sets": [], "reclassify": False}

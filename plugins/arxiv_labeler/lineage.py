@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from arxiv_labeler.model.fetch import S3Location
+
 # Column names and types of the tables the load writes (what the schema facets describe).
 TABLE_SCHEMAS: dict[str, list[tuple[str, str]]] = {
     "arxiv_papers": [
@@ -59,8 +61,8 @@ def model_lineage(model_uri: str) -> Any:
     """``fetch_model``: the zip in S3 as the input dataset (namespace ``s3://bucket``, name the key)."""
     from openlineage.client.event_v2 import InputDataset
 
-    bucket, _, key = model_uri.removeprefix("s3://").partition("/")
-    return _operator_lineage(inputs=[InputDataset(namespace=f"s3://{bucket}", name=key)])
+    location = S3Location.parse(model_uri)
+    return _operator_lineage(inputs=[InputDataset(namespace=f"s3://{location.bucket}", name=location.key)])
 
 
 def harvest_lineage(endpoint: str, sets: Sequence[str]) -> Any:

@@ -1,16 +1,22 @@
-"""Defaults for the production profile and the environment variables that override them.
+"""Every setting of arxiv-labeler: production defaults, the variables that override them, the one day parser.
 
-With no override set, the pipeline talks to the real arXiv OAI-PMH endpoint and
-reads the published model zip anonymously from S3, and writes a DuckDB file.
+Imports nothing of the project, so every module may import it. The ``ARXIV_LABELER_*``
+variables are all named here, with the default each overrides. With no override set, the
+pipeline talks to the real arXiv OAI-PMH endpoint, reads the published model zip anonymously
+from S3, runs Spark locally and writes a DuckDB file.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import os
+import re
 from pathlib import Path
 
-from arxiv_labeler.harvest.client import ARXIV_OAI_ENDPOINT
-from arxiv_labeler.model.fetch import PUBLISHED_MODEL_URI
+# The production endpoints.
+ARXIV_OAI_ENDPOINT = "https://oaipmh.arxiv.org/oai"
+PUBLISHED_MODEL_URI = "s3://auxdata.johnsnowlabs.com/public/models/arxiv_classifier_en_5.5.1_3.0_1744125685973.zip"
+MIN_OAI_DELAY_SECONDS = 3.0  # arXiv's etiquette between two requests (loopback test servers may go faster)
 
 # Airflow connection ids the operators look up; each is optional (see README: Configuration).
 MODEL_S3_CONN_ID = "arxiv_models_s3"  # absent: anonymous reads of a public bucket
@@ -18,11 +24,32 @@ OAI_CONN_ID = "arxiv_oai"  # absent: the real arXiv endpoint
 WAREHOUSE_CONN_ID = "arxiv_warehouse"  # absent: DuckDB file under the data dir
 SPARK_CONN_ID = "arxiv_spark"  # absent: local[*]
 
-OAI_POOL = "arxiv_oai"  # one slot: never two connections to arXiv
+# The harvest's pool: one slot, so concurrent runs never open two connections to arXiv.
+OAI_POOL = "arxiv_oai"
+OAI_POOL_SLOTS = 1
+OAI_POOL_DESCRIPTION = "one connection to arXiv OAI-PMH at a time"
 
-ENV_DATA_DIR = "ARXIV_LABELER_DATA_DIR"
-ENV_MODEL_URI = "ARXIV_LABELER_MODEL_URI"
-ENV_WAREHOUSE_URL = "ARXIV_LABELER_WAREHOUSE_URL"
+# What a run can choose (the DAG's params, the CLI's options).
+ENGINES = ("auto", "onnx", "sparknlp")
+QUANTIZE_MODES = ("none", "int8")
+DEFAULT_ENGINE = "auto"
+DEFAULT_QUANTIZE = "none"
+DRIFT_WARN = 0.25  # Jensen-Shannon distance of a day's labels to its trailing history: warn above
+DRIFT_FAIL = 0.5  # ... and fail above
+
+# The environment variables, each with the default it overrides.
+ENV_DATA_DIR = "ARXIV_LABELER_DATA_DIR"  # $AIRFLOW_HOME/arxiv-labeler
+ENV_MODEL_URI = "ARXIV_LABELER_MODEL_URI"  # PUBLISHED_MODEL_URI
+ENV_WAREHOUSE_URL = "ARXIV_LABELER_WAREHOUSE_URL"  # duckdb://<data dir>/warehouse.duckdb
+ENV_TASK_RETRIES = "ARXIV_LABELER_TASK_RETRIES"  # 3
+ENV_CLASSIFY_TIMEOUT_MINUTES = "ARXIV_LABELER_CLASSIFY_TIMEOUT_MINUTES"  # 240
+ENV_SPARK_CLASS_ARCHIVE = "ARXIV_LABELER_SPARK_CLASS_ARCHIVE"  # ~/.cache/arxiv-labeler/spark-<version>-<key>.jsa
+ENV_SQL_DIR = "ARXIV_LABELER_SQL_DIR"  # include/sql of the project
+
+DEFAULT_TASK_RETRIES = 3
+DEFAULT_CLASSIFY_TIMEOUT_MINUTES = 240.0  # a day takes minutes, a month's backfill about an hour
+
+_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
 def data_dir() -> Path:
@@ -44,15 +71,36 @@ def default_warehouse_url() -> str:
     return os.environ.get(ENV_WAREHOUSE_URL, f"duckdb://{data_dir() / 'warehouse.duckdb'}")
 
 
-__all__ = [
-    "ARXIV_OAI_ENDPOINT",
-    "MODEL_S3_CONN_ID",
-    "OAI_CONN_ID",
-    "OAI_POOL",
-    "PUBLISHED_MODEL_URI",
-    "SPARK_CONN_ID",
-    "WAREHOUSE_CONN_ID",
-    "data_dir",
-    "default_model_uri",
-    "default_warehouse_url",
-]
+def task_retries() -> int:
+    """Retries of the network-facing tasks (``ARXIV_LABELER_TASK_RETRIES``; 0 lets local runs fail at once)."""
+    return int(os.environ.get(ENV_TASK_RETRIES, str(DEFAULT_TASK_RETRIES)))
+
+
+def classify_timeout() -> dt.timedelta:
+    """The classify task's ``execution_timeout``: a stuck Spark job must not hold a worker slot for ever."""
+    return dt.timedelta(minutes=float(os.environ.get(ENV_CLASSIFY_TIMEOUT_MINUTES, str(DEFAULT_CLASSIFY_TIMEOUT_MINUTES))))
+
+
+def spark_class_archive_override() -> str | None:
+    """``ARXIV_LABELER_SPARK_CLASS_ARCHIVE`` as set (empty turns the archive off), or None when unset."""
+    return os.environ.get(ENV_SPARK_CLASS_ARCHIVE)
+
+
+def sql_dir() -> Path:
+    """The versioned DDL: ``include/sql`` of the project, or ``ARXIV_LABELER_SQL_DIR`` (the image sets it)."""
+    override = os.environ.get(ENV_SQL_DIR)
+    return Path(override) if override else Path(__file__).resolve().parents[2] / "include" / "sql"
+
+
+def parse_day(value: str, name: str) -> dt.date:
+    """A UTC day written ``YYYY-MM-DD`` (``2011-2-3`` and ``2011-02-30`` are refused).
+
+    Raises:
+        ValueError: naming ``name`` (the param, option or query parameter) and the value.
+    """
+    if not _DAY.match(value):
+        raise ValueError(f"{name} must be a date YYYY-MM-DD, got {value!r}")
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise ValueError(f"{name} is not a real date: {value!r}") from None

@@ -65,7 +65,7 @@ def test_params_are_typed_and_validated(dag) -> None:  # type: ignore[no-untyped
         "drift_warn",
         "drift_fail",
     }
-    from arxiv_labeler.run_config import KNOWN_PARAMS
+    from arxiv_labeler.run.config import KNOWN_PARAMS
 
     assert set(params.keys()) == KNOWN_PARAMS  # resolve_run knows every param the form offers
     assert params.get_param("engine").schema["enum"] == ["auto", "onnx", "sparknlp"]

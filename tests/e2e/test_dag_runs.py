@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from arxiv_labeler.dag_runs import airflow_env, prepare_airflow_home, run_dag
-from arxiv_labeler.local_stack import LocalStack
+from arxiv_labeler.devstack.dag_runs import airflow_env, prepare_airflow_home, run_dag
+from arxiv_labeler.devstack.local_stack import LocalStack
 from arxiv_labeler.warehouse import open_warehouse
 
 from tests.conftest import DEMO_JSONL

@@ -20,9 +20,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from arxiv_labeler.dag_runs import DAG_ID
-from arxiv_labeler.local_airflow import LocalAirflow, drop_database, postgres_admin_dsn
-from arxiv_labeler.local_stack import LocalStack
+from arxiv_labeler.devstack.airflow_services import LocalAirflow, drop_database, postgres_admin_dsn
+from arxiv_labeler.devstack.dag_runs import DAG_ID
+from arxiv_labeler.devstack.local_stack import LocalStack
 from arxiv_labeler.warehouse import open_warehouse
 
 from tests.conftest import DEMO_JSONL

@@ -7,10 +7,11 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
-from arxiv_labeler.engines.classify_stage import PARTITIONS_PER_CORE, choose_engine, classify_records, spread_over_cores
+from arxiv_labeler.classify.labeled_columns import OUTPUT_COLUMNS, flatten_class_column
+from arxiv_labeler.classify.stage import PARTITIONS_PER_CORE, choose_engine, classify_records, spread_over_cores
 from arxiv_labeler.engines.engine_timings import STEPS
 from arxiv_labeler.engines.onnx_engine import OnnxEngine
-from arxiv_labeler.engines.schema import CLASS_COLUMN_TYPE, OUTPUT_COLUMNS, flatten_class_column
+from arxiv_labeler.engines.schema import CLASS_COLUMN_TYPE
 from arxiv_labeler.harvest.models import PaperRecord, records_table
 from arxiv_labeler.model.archive import ModelArchive
 
@@ -121,7 +122,7 @@ def test_flattening_a_spark_nlp_class_column(spark) -> None:  # type: ignore[no-
 
 
 def test_rerun_needs_no_spark_when_every_text_is_known() -> None:
-    from arxiv_labeler.engines.classify_stage import count_to_classify, result_without_spark
+    from arxiv_labeler.classify.stage import count_to_classify, result_without_spark
 
     papers = [
         PaperRecord("2611.00001", DAY, 1, DAY, DAY, "Deep learning networks", "A graph model."),
@@ -143,14 +144,14 @@ def test_rerun_needs_no_spark_when_every_text_is_known() -> None:
 
 
 def test_a_running_session_on_another_master_is_refused(spark) -> None:  # type: ignore[no-untyped-def]
-    from arxiv_labeler.engines.spark_session import SparkSettings, start_session
+    from arxiv_labeler.spark.session import SparkSettings, start_session
 
     with pytest.raises(RuntimeError, match=r"master 'local\[2,4\]' is already running in this process"):
         start_session(SparkSettings(master="local[1]"))
 
 
 def test_local_masters_gain_task_retries_and_cluster_masters_are_kept() -> None:
-    from arxiv_labeler.engines.spark_session import with_task_retries
+    from arxiv_labeler.spark.session import with_task_retries
 
     assert with_task_retries("local") == "local[1,4]"
     assert with_task_retries("local[*]") == "local[*,4]"
@@ -160,7 +161,7 @@ def test_local_masters_gain_task_retries_and_cluster_masters_are_kept() -> None:
 
 
 def test_driver_heap_is_sized_from_the_job() -> None:
-    from arxiv_labeler.engines.spark_session import driver_memory_for
+    from arxiv_labeler.spark.session import driver_memory_for
 
     assert driver_memory_for(2_000, 268_000_000) == "1024m"  # a day with the onnx engine: the graph is outside the heap
     assert driver_memory_for(50_000, 268_000_000) == "4096m"  # a month's backfill in one run
@@ -170,7 +171,7 @@ def test_driver_heap_is_sized_from_the_job() -> None:
 
 
 def test_text_bytes_count_titles_and_abstracts_in_utf8() -> None:
-    from arxiv_labeler.engines.classify_stage import text_bytes
+    from arxiv_labeler.classify.stage import text_bytes
 
     papers = [
         PaperRecord("2611.00001", DAY, 1, DAY, DAY, "Ångström", "abc"),  # Å and ö are two bytes each

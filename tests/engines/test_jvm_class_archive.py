@@ -9,8 +9,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from arxiv_labeler.engines.jvm_class_archive import ARCHIVE_ENV, archive_key, build_class_archive, default_archive_path
-from arxiv_labeler.engines.spark_session import SparkSettings
+from arxiv_labeler.spark.class_archive import ARCHIVE_ENV, archive_key, build_class_archive, default_archive_path
+from arxiv_labeler.spark.session import SparkSettings
 
 from tests.conftest import PROJECT_ROOT
 
@@ -19,7 +19,7 @@ DRIVER = """
 import sys
 sys.path.insert(0, {plugins!r})
 from pathlib import Path
-from arxiv_labeler.engines.spark_session import SparkSettings, start_session
+from arxiv_labeler.spark.session import SparkSettings, start_session
 extra = {{"spark.driver.extraJavaOptions": "-Xlog:class+load=info:file={log}"}}
 spark = start_session(SparkSettings(master="local[1]", class_archive=Path({archive!r}), extra_conf=extra))
 print("rows", spark.range(0, 10).count())

@@ -10,7 +10,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from arxiv_labeler.engines.labeled_output import _remove_abandoned_writes, read_labeled, staged_write
+from arxiv_labeler.classify.labeled_output import _remove_abandoned_writes, read_labeled, staged_write
 
 ROWS_PER_FILE = 50
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from arxiv_labeler.engines.spark_failures import describe_spark_failure
+from arxiv_labeler.spark.failures import describe_spark_failure
 
 
 def test_a_jvm_that_exited_with_spark_s_oom_code_names_driver_memory() -> None:

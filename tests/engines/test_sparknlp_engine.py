@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from arxiv_labeler.engines.spark_session import SPARK_NLP_PACKAGE, SparkSettings
+from arxiv_labeler.spark.session import SPARK_NLP_PACKAGE, SparkSettings
 
 
 def test_session_config_is_what_sparknlp_start_sets_with_explicit_memory() -> None:

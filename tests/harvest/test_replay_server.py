@@ -5,8 +5,8 @@ from __future__ import annotations
 import urllib.request
 
 import pytest
+from arxiv_labeler.devstack.oai_replay import OaiReplayServer, ReplayArchive
 from arxiv_labeler.harvest.parser import parse_xml
-from arxiv_labeler.harvest.replay_server import OaiReplayServer, ReplayArchive
 
 from tests.conftest import DEMO_JSONL
 

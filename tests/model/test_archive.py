@@ -8,7 +8,8 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from arxiv_labeler.model.archive import MODEL_CLASS, ModelArchive, ModelArchiveError
+from arxiv_labeler.errors import ModelArchiveError
+from arxiv_labeler.model.archive import MODEL_CLASS, ModelArchive
 from arxiv_labeler.model.package import parse_param, read_vocab_file, write_model_zip
 
 from tests.support.tiny_model import LABELS, vocabulary

@@ -10,7 +10,7 @@ transformers = pytest.importorskip("transformers")
 
 @pytest.mark.slow
 def test_converted_encoder_matches_original() -> None:
-    from arxiv_labeler.model.demo import convert_bert_to_distilbert, minilm_dir
+    from arxiv_labeler.devstack.demo_model import convert_bert_to_distilbert, minilm_dir
 
     bert = transformers.BertModel.from_pretrained(str(minilm_dir()), add_pooling_layer=False).eval()
     distil = convert_bert_to_distilbert(bert, 8, [str(i) for i in range(8)]).eval()

@@ -7,8 +7,16 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from arxiv_labeler.devstack.demo_model import (
+    DEFAULT_HEAD,
+    GroupHead,
+    _encoder,
+    build_demo_model,
+    cls_features,
+    fit_head,
+    train_head,
+)
 from arxiv_labeler.harvest.taxonomy import GROUPS
-from arxiv_labeler.model.demo import DEFAULT_HEAD, GroupHead, _encoder, build_demo_model, cls_features, fit_head, train_head
 
 from tests.conftest import SHARED
 

@@ -7,7 +7,8 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from arxiv_labeler.model.extract import UnsafeArchiveError, safe_extract
+from arxiv_labeler.errors import UnsafeArchiveError
+from arxiv_labeler.model.extract import safe_extract
 
 
 def make_zip(path: Path, entries: list[tuple[str, bytes]], symlink: str | None = None) -> Path:

@@ -9,9 +9,8 @@ from typing import Any
 
 import boto3
 import pytest
-from arxiv_labeler.model.archive import ModelArchiveError
-from arxiv_labeler.model.extract import UnsafeArchiveError
-from arxiv_labeler.model.fetch import FetchedModel, ModelFetcher, ModelFetchError
+from arxiv_labeler.errors import ModelArchiveError, ModelFetchError, UnsafeArchiveError
+from arxiv_labeler.model.fetch import FetchedModel, ModelFetcher
 
 BUCKET = "models"
 
@@ -54,7 +53,7 @@ def test_second_fetch_downloads_nothing(s3: CountingClient, tiny_zip: Path, tmp_
     second = fetcher.fetch(f"s3://{BUCKET}/a/tiny.zip")
     assert not second.downloaded and s3.calls == ["head", "download", "head"]
     assert second.sha256 == first.sha256 == __import__("hashlib").sha256(tiny_zip.read_bytes()).hexdigest()
-    assert FetchedModel(**{k: v for k, v in first.summary().items() if k != "model_id"}) == first  # XCom round trip
+    assert FetchedModel.from_xcom(first.to_xcom()) == first  # XCom round trip
 
 
 def test_changed_object_is_fetched_again(s3: CountingClient, tiny_zip: Path, tmp_path: Path) -> None:

@@ -7,6 +7,9 @@ from typing import Any
 from unittest import mock
 
 import pytest
+from arxiv_labeler.classify.result import ClassifyResult
+from arxiv_labeler.harvest.result import DayResult, HarvestResult
+from arxiv_labeler.model.fetch import FetchedModel
 from arxiv_labeler.operators import (
     ClassifyPapersOperator,
     FetchModelOperator,
@@ -14,9 +17,11 @@ from arxiv_labeler.operators import (
     LoadWarehouseOperator,
     ResolveRunOperator,
 )
-from arxiv_labeler.run_config import RunConfig
+from arxiv_labeler.run.config import RunConfig
 
-CONFIG = RunConfig(__import__("datetime").date(2026, 11, 20), __import__("datetime").date(2026, 11, 20), "s3://b/m.zip").to_xcom()
+DAY = __import__("datetime").date(2026, 11, 20)
+CONFIG = RunConfig(DAY, DAY, "s3://b/m.zip").to_xcom()
+FETCHED = FetchedModel("s3://b/m.zip", "m", "etag", "x", 10, "/cache/m.zip", "/cache/m", True, ("a",), "softmax")
 
 
 @pytest.mark.parametrize("operator", [FetchModelOperator, HarvestArxivOperator, ClassifyPapersOperator, LoadWarehouseOperator])
@@ -44,14 +49,11 @@ def test_resolve_run_fails_without_retry_on_bad_params() -> None:
 
 
 def test_fetch_model_wires_hook_and_fetcher(tmp_path: Any) -> None:
-    fetched = mock.Mock()
-    fetched.summary.return_value = {"model_id": "m@sha256:x"}
-    fetched.archive.return_value.labels = ["a"]
     with (
         mock.patch("arxiv_labeler.operators.fetch_model.ModelStoreHook") as hook,
         mock.patch("arxiv_labeler.operators.fetch_model.ModelFetcher") as fetcher,
     ):
-        fetcher.return_value.fetch.return_value = fetched
+        fetcher.return_value.fetch.return_value = FETCHED
         result = FetchModelOperator(task_id="f", run_config=CONFIG, cache_dir=str(tmp_path), aws_conn_id="c").execute({})
     hook.assert_called_once_with("c")
     fetcher.return_value.fetch.assert_called_once_with("s3://b/m.zip")
@@ -63,7 +65,7 @@ def test_harvest_wires_hook_and_harvester(tmp_path: Any) -> None:
         mock.patch("arxiv_labeler.operators.harvest.OaiHook") as hook,
         mock.patch("arxiv_labeler.operators.harvest.Harvester") as harvester,
     ):
-        harvester.return_value.harvest.return_value.summary.return_value = {"records": 3}
+        harvester.return_value.harvest.return_value = HarvestResult(DAY, DAY, [], [DayResult(DAY, records=3)])
         result = HarvestArxivOperator(task_id="h", run_config=CONFIG, landing_dir=str(tmp_path), http_conn_id="oai").execute({})
     hook.assert_called_once_with("oai")
     harvester.return_value.harvest.assert_called_once()
@@ -81,8 +83,10 @@ def test_classify_on_kill_stops_spark() -> None:
 def test_load_refuses_when_the_labeled_output_it_was_promised_is_gone(tmp_path: Any) -> None:
     from airflow.sdk.exceptions import AirflowFailException
 
-    classify = {"classified": 3, "output_path": str(tmp_path / "labeled" / "model=abc")}  # removed since classify ran
-    task = LoadWarehouseOperator(task_id="l", run_config=CONFIG, model={}, harvest={"partitions": []}, classify=classify)
+    output = str(tmp_path / "labeled" / "model=abc")  # removed since classify ran
+    classify = ClassifyResult(output, "onnx", "", FETCHED.model_id, ["a"], 3, 3, 0, 0, 0).to_xcom()
+    harvest = HarvestResult(DAY, DAY, []).to_xcom()
+    task = LoadWarehouseOperator(task_id="l", run_config=CONFIG, model=FETCHED.to_xcom(), harvest=harvest, classify=classify)
     with (
         mock.patch("arxiv_labeler.operators.load_warehouse.WarehouseHook") as hook,
         pytest.raises(AirflowFailException, match=r"classify labeled 3 papers but .*model=abc holds no labeled output"),

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pyarrow as pa
 import pytest
+from arxiv_labeler.classify.confidence_policy import ConfidencePolicy, parse_policy
 from arxiv_labeler.cli import main
 from arxiv_labeler.harvest.models import PaperRecord, records_table
 from arxiv_labeler.quality.checks import (
@@ -18,7 +19,6 @@ from arxiv_labeler.quality.checks import (
     run_checks,
 )
 from arxiv_labeler.quality.comparison import compare_models
-from arxiv_labeler.quality.policy import ConfidencePolicy, parse_policy
 from arxiv_labeler.warehouse import ModelInfo, RunRecord, Warehouse, open_warehouse
 
 MODEL = ModelInfo("m@sha256:111", "m", "111", ["cs", "math", "physics"])

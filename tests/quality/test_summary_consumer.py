@@ -7,8 +7,8 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
-from arxiv_labeler.summary import LabelEvent, write_daily_summary
 from arxiv_labeler.warehouse import open_warehouse
+from arxiv_labeler.warehouse.label_shares import LabelEvent, write_daily_summary
 
 from tests.quality.test_quality import MODEL, MONDAY, load_day
 

@@ -18,11 +18,12 @@ import psutil
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from arxiv_labeler.engines.classify_stage import ClassifyJobError, classify_records, text_bytes
+from arxiv_labeler.classify.stage import classify_records, text_bytes
 from arxiv_labeler.engines.onnx_engine import OnnxEngine
-from arxiv_labeler.engines.spark_session import SparkSettings, driver_memory_for, start_session
+from arxiv_labeler.errors import ClassifyJobError
 from arxiv_labeler.harvest.models import PaperRecord, records_table
 from arxiv_labeler.model.archive import ModelArchive
+from arxiv_labeler.spark.session import SparkSettings, driver_memory_for, start_session
 
 from tests.conftest import PROJECT_ROOT
 
@@ -134,7 +135,7 @@ import sys
 sys.path[:0] = [{root!r} + "/plugins", {root!r}]
 from pathlib import Path
 from tests.reliability.test_classify_faults import classify
-from arxiv_labeler.engines.spark_session import SparkSettings, driver_memory_for, start_session
+from arxiv_labeler.spark.session import SparkSettings, driver_memory_for, start_session
 spark = start_session(SparkSettings(master="local[2]", shuffle_partitions=2))
 classify(spark, Path({zip!r}), {records!r}, Path({out!r}))
 """
@@ -163,8 +164,8 @@ import sys
 sys.path[:0] = [{root!r} + "/plugins", {root!r}]
 from pathlib import Path
 from tests.reliability.test_classify_faults import classify
-from arxiv_labeler.engines.classify_stage import ClassifyJobError
-from arxiv_labeler.engines.spark_session import SparkSettings, start_session, stop_session
+from arxiv_labeler.errors import ClassifyJobError
+from arxiv_labeler.spark.session import SparkSettings, start_session, stop_session
 spark = start_session(SparkSettings(master="local[2]", shuffle_partitions=2, driver_memory={memory!r}))
 try:
     print("classified", classify(spark, Path({zip!r}), {records!r}, Path({out!r})).classified)

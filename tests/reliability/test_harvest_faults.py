@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
+from arxiv_labeler.devstack.oai_replay import Faults, OaiReplayServer, ReplayArchive
 from arxiv_labeler.harvest.client import OaiClient, RetryPolicy
 from arxiv_labeler.harvest.exceptions import BadArgument, MalformedResponse, OaiHttpError
 from arxiv_labeler.harvest.harvester import Harvester
-from arxiv_labeler.harvest.replay_server import Faults, OaiReplayServer, ReplayArchive
 
 from tests.conftest import DEMO_JSONL
 from tests.conftest import PROJECT_ROOT as PROJECT

@@ -12,7 +12,8 @@ from pathlib import Path
 
 import boto3
 import pytest
-from arxiv_labeler.model.fetch import ModelFetcher, ModelFetchError
+from arxiv_labeler.errors import ModelFetchError
+from arxiv_labeler.model.fetch import ModelFetcher
 from botocore import UNSIGNED
 from botocore.config import Config
 
@@ -183,7 +184,8 @@ def test_onnx_graph_onnxruntime_cannot_load_is_refused_naming_the_model(
     moto_endpoint: str, tiny_zip: Path, tmp_path: Path
 ) -> None:
     import onnx
-    from arxiv_labeler.model.archive import ModelArchive, ModelArchiveError
+    from arxiv_labeler.errors import ModelArchiveError
+    from arxiv_labeler.model.archive import ModelArchive
     from arxiv_labeler.model.package import write_model_zip
 
     archive = ModelArchive.open(tiny_zip)

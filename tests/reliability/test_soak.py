@@ -13,11 +13,11 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
-from arxiv_labeler.harvest.replay_server import Faults
-from arxiv_labeler.local_stack import LocalStack
+from arxiv_labeler.devstack.local_stack import LocalStack
+from arxiv_labeler.devstack.oai_replay import Faults
 from arxiv_labeler.operators import ClassifyPapersOperator, FetchModelOperator, HarvestArxivOperator, LoadWarehouseOperator
 from arxiv_labeler.operators.check_labels import CheckLabelsOperator
-from arxiv_labeler.run_config import RunConfig
+from arxiv_labeler.run.config import RunConfig
 from arxiv_labeler.warehouse import open_warehouse
 
 from tests.conftest import PROJECT_ROOT

@@ -14,9 +14,9 @@ from pathlib import Path
 import psycopg
 import pyarrow as pa
 import pytest
+from arxiv_labeler.errors import WarehouseConnectionError, WarehouseFileError
 from arxiv_labeler.warehouse import open_warehouse
-from arxiv_labeler.warehouse.duckdb_store import DuckDbWarehouse, WarehouseFileError
-from arxiv_labeler.warehouse.postgres_store import WarehouseConnectionError
+from arxiv_labeler.warehouse.duckdb_store import DuckDbWarehouse
 
 from tests.warehouse.test_warehouse import DAY1, DAY2, MODEL_A, labels, papers, run, snapshot
 

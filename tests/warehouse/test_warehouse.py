@@ -211,22 +211,22 @@ def test_killed_writer_loses_nothing(warehouse: Warehouse, tmp_path: Path) -> No
     assert warehouse.load(day2, labels(day2, MODEL_A), MODEL_A, run("r2", DAY2, MODEL_A)).papers_inserted == 1
 
 
-def test_run_record_from_stage_summaries() -> None:
-    record = RunRecord.from_stage_summaries(
-        "scheduled__x",
-        "scheduled",
-        DAY1,
-        DAY1,
-        {"model_id": "m@sha256:a", "seconds": 1.5},
-        {"records": 10, "new": 6, "deleted": 1, "seconds": 3.0},
-        {"engine": "onnx", "classified": 7, "skipped_unchanged": 1, "no_text": 1, "seconds": 20.0},
-    )
+def test_run_record_from_stages() -> None:
+    from arxiv_labeler.classify.result import ClassifyResult
+    from arxiv_labeler.harvest.result import DayResult, HarvestResult
+    from arxiv_labeler.model.fetch import FetchedModel
+    from arxiv_labeler.run.config import RunConfig
+
+    model = FetchedModel("s3://b/m.zip", "m", "e", "a", 1, "/z", "/d", False, ("cs",), "softmax", seconds=1.5)
+    harvest = HarvestResult(DAY1, DAY1, ["/p"], [DayResult(DAY1, records=10, new=6, deleted=1)], seconds=3.0)
+    classify = ClassifyResult("/o", "onnx", "", model.model_id, ["cs"], 9, 7, 1, 0, 1, seconds=20.0)
+    record = RunRecord.from_stages("scheduled__x", "scheduled", RunConfig(DAY1, DAY1, "s3://b/m.zip"), model, harvest, classify)
     assert (record.new_papers, record.replaced, record.deleted, record.classified, record.failed) == (6, 3, 1, 7, 1)
     assert record.stage_seconds == {"fetch_model": 1.5, "harvest": 3.0, "classify": 20.0}
 
 
 def test_withdrawn_version_lands_withdrawn_with_affiliations_and_is_not_classified(warehouse: Warehouse) -> None:
-    from arxiv_labeler.engines.classify_stage import count_to_classify
+    from arxiv_labeler.classify.stage import count_to_classify
 
     records = [
         PaperRecord("2611.00001", DAY1, 1, DAY1, DAY1, "T1", "A1.", ["A. One", "B. Two"], ["cs.LG"], affiliations=["Inst", None]),

@@ -13,9 +13,9 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from arxiv_labeler.errors import ConfigError
 from arxiv_labeler.model.archive import ModelArchive, ModelParams
-
-QUANTIZE_MODES = ("none", "int8")
+from arxiv_labeler.settings import QUANTIZE_MODES
 
 
 @dataclass(frozen=True)
@@ -45,7 +45,7 @@ class ModelSpec:
 def bundle_paths(directory: Path, sha256: str, quantize: str) -> WorkerBundle:
     """Where the bundle of a model (by zip sha256) and quantization lives."""
     if quantize not in QUANTIZE_MODES:
-        raise ValueError(f"quantize must be one of {QUANTIZE_MODES}, got {quantize!r}")
+        raise ConfigError(f"quantize must be one of {QUANTIZE_MODES}, got {quantize!r}")
     key = f"{sha256[:16]}-{quantize}"
     return WorkerBundle(directory / f"{key}.onnx", directory / f"{key}.json")
 

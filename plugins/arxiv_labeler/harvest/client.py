@@ -15,16 +15,16 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 import requests
 
+from arxiv_labeler import settings
+from arxiv_labeler.errors import ConfigError
 from arxiv_labeler.harvest.exceptions import OaiHttpError
 
 log = logging.getLogger(__name__)
-
-ARXIV_OAI_ENDPOINT = "https://oaipmh.arxiv.org/oai"
-MIN_DELAY_SECONDS = 3.0
 # arXiv's pages are a few MB; anything far larger is not a page and must not be held in memory.
 MAX_PAGE_BYTES = 64 * 1024 * 1024
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
@@ -41,9 +41,9 @@ class RetryPolicy:
 
     def __post_init__(self) -> None:
         if self.max_retries < 0:
-            raise ValueError(f"max_retries must be >= 0, got {self.max_retries}")
+            raise ConfigError(f"max_retries must be >= 0, got {self.max_retries}")
         if self.backoff_seconds < 0 or self.max_backoff_seconds < self.backoff_seconds:
-            raise ValueError(
+            raise ConfigError(
                 f"need 0 <= backoff_seconds <= max_backoff_seconds, got {self.backoff_seconds}, {self.max_backoff_seconds}"
             )
 
@@ -97,8 +97,8 @@ class OaiClient:
 
     def __init__(
         self,
-        endpoint: str = ARXIV_OAI_ENDPOINT,
-        delay_seconds: float = MIN_DELAY_SECONDS,
+        endpoint: str = settings.ARXIV_OAI_ENDPOINT,
+        delay_seconds: float = settings.MIN_OAI_DELAY_SECONDS,
         connect_timeout: float = 10.0,
         read_timeout: float = 120.0,
         retry: RetryPolicy | None = None,
@@ -108,10 +108,10 @@ class OaiClient:
         max_page_bytes: int = MAX_PAGE_BYTES,
     ) -> None:
         if not endpoint.startswith(("http://", "https://")):
-            raise ValueError(f"OAI endpoint must be an http(s) URL, got {endpoint!r}")
-        if delay_seconds < MIN_DELAY_SECONDS and not is_loopback(endpoint):
-            raise ValueError(
-                f"delay_seconds={delay_seconds} is below arXiv's limit of {MIN_DELAY_SECONDS} s between requests; "
+            raise ConfigError(f"OAI endpoint must be an http(s) URL, got {endpoint!r}")
+        if delay_seconds < settings.MIN_OAI_DELAY_SECONDS and not is_loopback(endpoint):
+            raise ConfigError(
+                f"delay_seconds={delay_seconds} is below arXiv's limit of {settings.MIN_OAI_DELAY_SECONDS} s between requests; "
                 "it can only be raised (lower values are allowed for a loopback replay server only)"
             )
         self.endpoint = endpoint
@@ -252,3 +252,48 @@ class OaiClient:
     def close(self) -> None:
         """Close the keep-alive connection."""
         self._session.close()
+
+
+# The options of a polite client, as the ``arxiv_oai`` connection's extras and the CLI's flags name them.
+OAI_CLIENT_OPTIONS: dict[str, type] = {
+    "delay_seconds": float,
+    "read_timeout": float,
+    "max_retries": int,
+    "backoff_seconds": float,
+    "max_backoff_seconds": float,
+}
+
+
+def oai_client(endpoint: str | None = None, options: Mapping[str, Any] | None = None) -> OaiClient:
+    """The polite client for ``endpoint`` (arXiv's by default) with ``options`` (see ``OAI_CLIENT_OPTIONS``).
+
+    The Airflow hook passes the ``arxiv_oai`` connection's extras and the CLI its flags, so both
+    get the same names, defaults and checks.
+
+    Raises:
+        ConfigError: an unknown option (a typo in the extras) or a value that is not a number.
+    """
+    given = dict(options or {})
+    unknown = sorted(set(given) - set(OAI_CLIENT_OPTIONS))
+    if unknown:
+        raise ConfigError(f"unknown OAI client options {unknown}; allowed: {sorted(OAI_CLIENT_OPTIONS)}")
+    values: dict[str, Any] = {}
+    for name, kind in OAI_CLIENT_OPTIONS.items():
+        if given.get(name) is None:
+            continue
+        try:
+            values[name] = kind(given[name])
+        except (TypeError, ValueError):
+            raise ConfigError(f"OAI client option {name} must be a number, got {given[name]!r}") from None
+    backoff = values.get("backoff_seconds", 10.0)
+    retry = RetryPolicy(
+        max_retries=values.get("max_retries", 5),
+        backoff_seconds=backoff,
+        max_backoff_seconds=values.get("max_backoff_seconds", max(600.0, backoff)),
+    )
+    return OaiClient(
+        endpoint or settings.ARXIV_OAI_ENDPOINT,
+        delay_seconds=values.get("delay_seconds", settings.MIN_OAI_DELAY_SECONDS),
+        read_timeout=values.get("read_timeout", 120.0),
+        retry=retry,
+    )

@@ -1,23 +1,22 @@
-"""Harvest errors. One class per OAI-PMH error code, all under :class:`OaiError`.
+"""Harvest errors: the ``HarvestError`` subtree of ``arxiv_labeler.errors``, one class per OAI-PMH error code.
 
 ::
 
-    HarvestError
-    +-- OaiError                  the server answered with <error code="...">
+    HarvestError                  (arxiv_labeler.errors)
+    +-- OaiError [permanent]      the server answered with <error code="...">: the same request gets the same answer
     |   +-- BadArgument, BadResumptionToken, BadVerb, CannotDisseminateFormat,
     |   +-- IdDoesNotExist, NoMetadataFormats, NoRecordsMatch, NoSetHierarchy
     +-- OaiHttpError              HTTP failure after the retries ran out
-    +-- MalformedResponse         the page is not well-formed OAI-PMH XML
+    +-- MalformedResponse         the page is not well-formed OAI-PMH XML (truncated: a retry resumes)
+    +-- SnapshotError [permanent] (arxiv_labeler.errors) a Kaggle-snapshot JSONL that cannot be read
 """
 
 from __future__ import annotations
 
-
-class HarvestError(RuntimeError):
-    """Base of everything the harvest raises."""
+from arxiv_labeler.errors import HarvestError, PermanentError
 
 
-class OaiError(HarvestError):
+class OaiError(HarvestError, PermanentError):
     """An OAI-PMH protocol error returned by the repository."""
 
     code = "unknown"

@@ -22,67 +22,27 @@ import logging
 import shutil
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from arxiv_labeler.errors import ConfigError, HarvestError
 from arxiv_labeler.harvest.client import OaiClient
-from arxiv_labeler.harvest.exceptions import BadResumptionToken, HarvestError, NoRecordsMatch
+from arxiv_labeler.harvest.exceptions import BadResumptionToken, NoRecordsMatch
 from arxiv_labeler.harvest.models import PAPER_SCHEMA, records_table
 from arxiv_labeler.harvest.parser import METADATA_PREFIXES, parse_list_records
+from arxiv_labeler.harvest.result import DayResult, HarvestResult
 from arxiv_labeler.harvest.taxonomy import validate_set
 
 log = logging.getLogger(__name__)
 
 
-@dataclass
-class DayResult:
-    """Counts for one harvested day."""
-
-    day: dt.date
-    pages: int = 0
-    records: int = 0
-    deleted: int = 0
-    new: int = 0
-    withdrawn: int = 0
-    resumed_from_page: int = 0
-
-
-@dataclass
-class HarvestResult:
-    """What a harvest landed; small enough for XCom."""
-
-    start: dt.date
-    end: dt.date
-    partitions: list[str] = field(default_factory=list)
-    days: list[DayResult] = field(default_factory=list)
-
-    @property
-    def records(self) -> int:
-        """Records landed over all days (deletions included)."""
-        return sum(d.records for d in self.days)
-
-    def summary(self) -> dict[str, object]:
-        """The result as a JSON-able dict (XCom)."""
-        return {
-            "start": self.start.isoformat(),
-            "end": self.end.isoformat(),
-            "partitions": self.partitions,
-            "records": self.records,
-            "deleted": sum(d.deleted for d in self.days),
-            "new": sum(d.new for d in self.days),
-            "withdrawn": sum(d.withdrawn for d in self.days),
-            "pages": sum(d.pages for d in self.days),
-        }
-
-
 def days_in(start: dt.date, end: dt.date) -> list[dt.date]:
     """Every day from start to end, both inclusive."""
     if end < start:
-        raise ValueError(f"interval end {end} is before its start {start}")
+        raise ConfigError(f"interval end {end} is before its start {start}")
     return [start + dt.timedelta(days=n) for n in range((end - start).days + 1)]
 
 
@@ -99,7 +59,7 @@ class Harvester:
         known_sets: frozenset[str] | None = None,
     ) -> None:
         if metadata_prefix not in METADATA_PREFIXES:
-            raise ValueError(f"metadata_prefix must be one of {METADATA_PREFIXES}, got {metadata_prefix!r}")
+            raise ConfigError(f"metadata_prefix must be one of {METADATA_PREFIXES}, got {metadata_prefix!r}")
         self.client = client
         self.landing_root = landing_root
         self.metadata_prefix = metadata_prefix
@@ -116,7 +76,7 @@ class Harvester:
         Days before the repository's ``earliestDatestamp`` or after ``today`` (UTC) hold
         nothing to harvest: the interval is clamped to the valid range with one log line.
         """
-        result = HarvestResult(start, end)
+        result = HarvestResult(start, end, endpoint=self.client.endpoint)
         first, last = self.valid_range(start, end, today or dt.datetime.now(dt.UTC).date())
         if first > last:
             return result

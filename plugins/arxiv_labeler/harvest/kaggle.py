@@ -9,13 +9,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from arxiv_labeler.errors import SnapshotError
 from arxiv_labeler.harvest.authors import parse_authors
 from arxiv_labeler.harvest.models import PaperRecord
 from arxiv_labeler.text import clean_text
-
-
-class SnapshotError(ValueError):
-    """A snapshot line is not a usable arXiv record."""
 
 
 def rfc2822_date(value: str) -> dt.date:
@@ -76,7 +73,13 @@ def to_record(entry: dict[str, Any]) -> PaperRecord:
 
 
 def read_snapshot(path: Path) -> Iterator[dict[str, Any]]:
-    """The JSON objects of a snapshot file, with the line number in errors."""
+    """The JSON objects of a snapshot file, with the line number in errors.
+
+    Raises:
+        SnapshotError: the file is missing, or a line is not a JSON object (naming the line).
+    """
+    if not path.is_file():
+        raise SnapshotError(f"{path}: no such snapshot file (expected Kaggle arxiv-metadata JSONL, one paper per line)")
     with path.open(encoding="utf-8", errors="replace") as handle:
         for number, line in enumerate(handle, start=1):
             if not line.strip():
@@ -88,3 +91,19 @@ def read_snapshot(path: Path) -> Iterator[dict[str, Any]]:
             if not isinstance(entry, dict):
                 raise SnapshotError(f"{path}:{number}: expected a JSON object")
             yield entry
+
+
+def write_snapshot_parquet(snapshot: Path, target: Path) -> Path:
+    """Land a snapshot file as one Parquet file of the harvest's records (what the classify stage reads).
+
+    Raises:
+        SnapshotError: the file or one of its lines is not a usable record.
+    """
+    import pyarrow.parquet as pq
+
+    from arxiv_labeler.harvest.models import records_table
+
+    records = [to_record(entry) for entry in read_snapshot(snapshot)]
+    days = [r.datestamp for r in records] or [dt.datetime.now(dt.UTC).date()]
+    pq.write_table(records_table(records, min(days), max(days), max(days)), target)
+    return target

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from arxiv_labeler.errors import ConfigError
+
 GROUPS = ("cs", "econ", "eess", "math", "physics", "q-bio", "q-fin", "stat")
 PHYSICS_ARCHIVES = frozenset(
     {
@@ -98,16 +100,18 @@ def validate_set(spec: str, known_sets: frozenset[str] | None = None) -> str:
     ``known_sets`` is the endpoint's ``ListSets`` answer; by default, arXiv's own sets.
 
     Raises:
-        ValueError: naming the bad set and what is close or allowed.
+        ConfigError: naming the bad set and what is close or allowed.
     """
     known = known_sets if known_sets is not None else arxiv_sets()
     if spec in known:
         return spec
     match = _SET_PATTERN.match(spec)
     if not match or match.group("group") not in GROUPS:
-        raise ValueError(f"unknown arXiv set {spec!r}: expected group[:archive[:CATEGORY]] with group one of {', '.join(GROUPS)}")
+        raise ConfigError(
+            f"unknown arXiv set {spec!r}: expected group[:archive[:CATEGORY]] with group one of {', '.join(GROUPS)}"
+        )
     below = sorted(s for s in known if s.startswith(match.group("group") + ":") and s.count(":") == 1)
-    raise ValueError(
+    raise ConfigError(
         f"unknown arXiv set {spec!r}: the endpoint has no such set; sets under {match.group('group')!r}: {', '.join(below)}"
     )
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from arxiv_labeler import settings
 from arxiv_labeler.hooks.connections import optional_connection
 
 log = logging.getLogger(__name__)
@@ -19,7 +20,7 @@ class ModelStoreHook:
     public buckets such as the published model's (one decision: ``model.s3_client``).
     """
 
-    def __init__(self, aws_conn_id: str | None) -> None:
+    def __init__(self, aws_conn_id: str | None = settings.MODEL_S3_CONN_ID) -> None:
         self.aws_conn_id = aws_conn_id
 
     def get_client(self) -> Any:

@@ -2,36 +2,32 @@
 
 from __future__ import annotations
 
-from arxiv_labeler.harvest.client import ARXIV_OAI_ENDPOINT, MIN_DELAY_SECONDS, OaiClient, RetryPolicy
+from arxiv_labeler import settings
+from arxiv_labeler.harvest.client import OaiClient, oai_client
 from arxiv_labeler.hooks.connections import optional_connection
 
 
 class OaiHook:
-    """Builds the polite :class:`OaiClient`.
+    """Builds the polite :class:`OaiClient` (``harvest.client.oai_client``, as the CLI does).
 
     Connection extras: ``delay_seconds`` (>= 3 except on loopback), ``read_timeout``,
-    ``max_retries``, ``backoff_seconds``.
+    ``max_retries``, ``backoff_seconds``, ``max_backoff_seconds``.
     """
 
-    def __init__(self, http_conn_id: str | None, endpoint: str | None = None) -> None:
+    def __init__(self, http_conn_id: str | None = settings.OAI_CONN_ID, endpoint: str | None = None) -> None:
         self.http_conn_id = http_conn_id
         self.endpoint = endpoint
 
     def get_client(self) -> OaiClient:
-        """An :class:`OaiClient` for the connection's endpoint and politeness settings."""
+        """An :class:`OaiClient` for the connection's endpoint and politeness settings.
+
+        Raises:
+            ConfigError: an extra the client does not know (a typo) or a value that is not a number.
+        """
         connection = optional_connection(self.http_conn_id)
-        extra = connection.extra_dejson if connection is not None else {}
-        endpoint = self.endpoint or (connection_url(connection) if connection is not None else ARXIV_OAI_ENDPOINT)
-        retry = RetryPolicy(
-            max_retries=int(extra.get("max_retries", 5)),
-            backoff_seconds=float(extra.get("backoff_seconds", 10.0)),
-        )
-        return OaiClient(
-            endpoint,
-            delay_seconds=float(extra.get("delay_seconds", MIN_DELAY_SECONDS)),
-            read_timeout=float(extra.get("read_timeout", 120.0)),
-            retry=retry,
-        )
+        if connection is None:
+            return oai_client(self.endpoint)
+        return oai_client(self.endpoint or connection_url(connection), connection.extra_dejson)
 
 
 def connection_url(connection: object) -> str:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from arxiv_labeler.engines.spark_session import SparkSettings
+from arxiv_labeler import settings
 from arxiv_labeler.hooks.connections import optional_connection
+from arxiv_labeler.spark.session import SparkSettings
 
 
 def spark_master(connection: object) -> str:
@@ -20,7 +21,7 @@ def spark_master(connection: object) -> str:
 class SparkHook:
     """Reads master and sizing (extras ``driver_memory``, ``executor_memory``, ``conf``) from a connection."""
 
-    def __init__(self, conn_id: str | None) -> None:
+    def __init__(self, conn_id: str | None = settings.SPARK_CONN_ID) -> None:
         self.conn_id = conn_id
 
     def get_settings(self, sparknlp: bool = False, default_driver_memory: str = "2g") -> SparkSettings:

@@ -16,8 +16,9 @@ from functools import cached_property
 from pathlib import Path, PurePosixPath
 from typing import Any, Protocol
 
-from arxiv_labeler.model.java_serialization import JavaSerializationError, read_tuple2_array
-from arxiv_labeler.model.sequence_file import SequenceFileError, parse_sequence_file, verify_crc
+from arxiv_labeler.errors import ModelArchiveError
+from arxiv_labeler.model.java_serialization import read_tuple2_array
+from arxiv_labeler.model.sequence_file import parse_sequence_file, verify_crc
 
 MODEL_CLASS = "com.johnsnowlabs.nlp.annotators.classifier.dl.DistilBertForSequenceClassification"
 ONNX_ENTRY = "distilbert_classification_onnx"
@@ -38,8 +39,9 @@ DEFAULT_PARAMS: dict[str, Any] = {
 }
 
 
-class ModelArchiveError(ValueError):
-    """The model is not a Spark NLP DistilBertForSequenceClassification this project can run."""
+def model_id(name: str, sha256: str) -> str:
+    """A model's identity in every labeled row and table: the zip's name and sha256."""
+    return f"{name}@sha256:{sha256}"
 
 
 @dataclass(frozen=True)
@@ -170,7 +172,7 @@ class ModelArchive:
     @property
     def model_id(self) -> str:
         """Name and sha256 of the zip: the identity carried into every labeled row."""
-        return f"{self.name}@sha256:{self.sha256}"
+        return model_id(self.name, self.sha256)
 
     @cached_property
     def metadata(self) -> dict[str, Any]:
@@ -237,7 +239,7 @@ class ModelArchive:
                 verify_crc(data, self._source.read(crc_name), label)
                 for value in parse_sequence_file(data, label):
                     mapping.update(read_tuple2_array(value))
-            except (SequenceFileError, JavaSerializationError) as exc:
+            except ModelArchiveError as exc:  # the fields codec's own errors, named with the feature
                 raise ModelArchiveError(f"{label}: cannot read feature {feature!r}: {exc}") from exc
         return mapping
 

@@ -6,12 +6,10 @@ import stat
 import zipfile
 from pathlib import Path, PurePosixPath
 
+from arxiv_labeler.errors import UnsafeArchiveError
+
 # The published model unzips to about 260 MB; 4 GiB leaves room for larger encoders.
 DEFAULT_MAX_EXTRACTED_BYTES = 4 * 1024**3
-
-
-class UnsafeArchiveError(ValueError):
-    """The zip holds an entry that could escape the target directory or exhaust the disk."""
 
 
 def check_members(archive: zipfile.ZipFile, name: str, max_bytes: int = DEFAULT_MAX_EXTRACTED_BYTES) -> None:

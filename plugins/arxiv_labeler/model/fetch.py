@@ -23,25 +23,17 @@ import shutil
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
-from arxiv_labeler.model.archive import ModelArchive, ModelArchiveError
+from arxiv_labeler.errors import ConfigError, ModelArchiveError, ModelFetchError, ObjectChangedError
+from arxiv_labeler.model.archive import ModelArchive, model_id
 from arxiv_labeler.model.extract import DEFAULT_MAX_EXTRACTED_BYTES, safe_extract
 
 log = logging.getLogger(__name__)
 
-PUBLISHED_MODEL_URI = "s3://auxdata.johnsnowlabs.com/public/models/arxiv_classifier_en_5.5.1_3.0_1744125685973.zip"
 _S3_URI = re.compile(r"^s3://(?P<bucket>[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9])/(?P<key>[^\s]+\.zip)$")
-
-
-class ModelFetchError(RuntimeError):
-    """The object could not be fetched or did not verify."""
-
-
-class ObjectChangedError(ModelFetchError):
-    """The object was replaced between HEAD and GET (its ETag no longer matches)."""
 
 
 @dataclass(frozen=True)
@@ -56,11 +48,11 @@ class S3Location:
         """``s3://bucket/path/model.zip``.
 
         Raises:
-            ValueError: naming the bad URI and the expected form.
+            ConfigError: naming the bad URI and the expected form.
         """
         match = _S3_URI.match(uri.strip())
         if not match:
-            raise ValueError(f"model URI must look like s3://bucket/path/model.zip, got: {uri!r}")
+            raise ConfigError(f"model URI must look like s3://bucket/path/model.zip, got: {uri!r}")
         return cls(match.group("bucket"), match.group("key"))
 
     @property
@@ -68,10 +60,15 @@ class S3Location:
         """The object's file name without ``.zip``: the model name."""
         return self.key.rsplit("/", 1)[-1].removesuffix(".zip")
 
+    @property
+    def uri(self) -> str:
+        """``s3://bucket/key``."""
+        return f"s3://{self.bucket}/{self.key}"
+
 
 @dataclass(frozen=True)
 class FetchedModel:
-    """A verified, extracted model in the cache; small enough for XCom."""
+    """The model stage's hand-off: a verified, extracted model in the cache (also its cache manifest)."""
 
     uri: str
     name: str
@@ -81,19 +78,36 @@ class FetchedModel:
     zip_path: str
     model_dir: str
     downloaded: bool
+    labels: tuple[str, ...]
+    activation: str  # softmax or sigmoid: whether a paper's scores sum to one
+    seconds: float = 0.0  # the fetch task's wall time
 
     @property
     def model_id(self) -> str:
         """Name and sha256 of the zip."""
-        return f"{self.name}@sha256:{self.sha256}"
+        return model_id(self.name, self.sha256)
 
     def archive(self) -> ModelArchive:
         """The extracted model (already validated when it entered the cache)."""
         return ModelArchive.open(Path(self.model_dir), sha256=self.sha256, name=self.name)
 
-    def summary(self) -> dict[str, Any]:
-        """The entry as a JSON-able dict (XCom)."""
-        return asdict(self) | {"model_id": self.model_id}
+    def to_xcom(self) -> dict[str, Any]:
+        """The JSON-able form (XCom and the cache manifest), with ``model_id`` for readers of the XCom."""
+        return asdict(self) | {"labels": list(self.labels), "model_id": self.model_id}
+
+    @classmethod
+    def from_xcom(cls, data: Any) -> FetchedModel:
+        """Inverse of :meth:`to_xcom`: the only way a fetched model is rebuilt.
+
+        Raises:
+            ConfigError: ``data`` is not a fetched model's XCom (a missing field is named).
+        """
+        try:
+            values = {f.name: data[f.name] for f in fields(cls) if f.name != "seconds"}
+        except (KeyError, TypeError) as exc:
+            raise ConfigError(f"not a fetched model (the fetch_model task's XCom): missing {exc}") from None
+        values["labels"] = tuple(values["labels"])
+        return cls(**values, seconds=float(data.get("seconds", 0.0)))
 
 
 def _safe_component(text: str) -> str:
@@ -195,14 +209,13 @@ class ModelFetcher:
         if not manifest.exists():
             return None
         try:
-            data = json.loads(manifest.read_text())
-            fetched = FetchedModel(**{**data, "downloaded": False})
-        except (ValueError, TypeError):
+            fetched = FetchedModel.from_xcom(json.loads(manifest.read_text()))
+        except (ValueError, TypeError):  # not JSON, or not a fetched model's fields (ConfigError is a ValueError)
             log.warning("model cache manifest %s is unreadable; downloading again", manifest)
             return None
         if not Path(fetched.model_dir, "metadata", "part-00000").exists():
             return None
-        return FetchedModel(**{**asdict(fetched), "uri": uri})
+        return replace(fetched, uri=uri, downloaded=False, seconds=0.0)
 
     def _download(self, location: S3Location, uri: str, head: dict[str, Any], etag: str, entry: Path) -> FetchedModel:
         entry.parent.mkdir(parents=True, exist_ok=True)
@@ -216,7 +229,7 @@ class ModelFetcher:
             model_dir.mkdir()
             safe_extract(zip_path, model_dir, self.max_extracted_bytes)
             try:
-                ModelArchive.open(model_dir, sha256=sha256, name=location.name).validate().check_onnxruntime_loads()
+                archive = ModelArchive.open(model_dir, sha256=sha256, name=location.name).validate().check_onnxruntime_loads()
             except ModelArchiveError as exc:
                 raise ModelArchiveError(f"{uri}: {exc}") from exc
             shutil.rmtree(entry, ignore_errors=True)
@@ -230,9 +243,11 @@ class ModelFetcher:
                 zip_path=str(entry / "model.zip"),
                 model_dir=str(entry / "model"),
                 downloaded=True,
+                labels=tuple(archive.labels),
+                activation=archive.params.activation,
             )
             manifest = entry / "manifest.json"
-            manifest.with_suffix(".tmp").write_text(json.dumps(asdict(fetched), indent=2))
+            manifest.with_suffix(".tmp").write_text(json.dumps(fetched.to_xcom(), indent=2))
             manifest.with_suffix(".tmp").replace(manifest)
             return fetched
         finally:

@@ -13,6 +13,8 @@ import struct
 from dataclasses import dataclass, field
 from typing import Any
 
+from arxiv_labeler.errors import JavaSerializationError
+
 STREAM_MAGIC = 0xACED
 STREAM_VERSION = 5
 BASE_HANDLE = 0x7E0000
@@ -35,10 +37,6 @@ INTEGER_UID = 0x12E2A0A4F7818738
 NUMBER_UID = 0x86AC951D0B94E08B - (1 << 64)  # as a signed Java long
 
 _PRIMITIVE_SIZES = {"B": 1, "C": 2, "D": 8, "F": 4, "I": 4, "J": 8, "S": 2, "Z": 1}
-
-
-class JavaSerializationError(ValueError):
-    """The bytes are not a Java-serialized Tuple2 array this reader understands."""
 
 
 @dataclass

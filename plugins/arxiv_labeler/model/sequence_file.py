@@ -14,6 +14,8 @@ import zlib
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
+from arxiv_labeler.errors import SequenceFileError
+
 MAGIC = b"SEQ\x06"
 KEY_CLASS = "org.apache.hadoop.io.NullWritable"
 VALUE_CLASS = "org.apache.hadoop.io.BytesWritable"
@@ -23,10 +25,6 @@ SYNC_ESCAPE = -1
 SYNC_INTERVAL = 5 * 1024 * (4 + SYNC_SIZE)
 CRC_MAGIC = b"crc\x00"
 BYTES_PER_CHECKSUM = 512
-
-
-class SequenceFileError(ValueError):
-    """A file is not a SequenceFile of the expected kind, or is truncated."""
 
 
 def _read_vint(data: bytes, pos: int) -> tuple[int, int]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import time
 from collections.abc import Sequence
@@ -10,15 +11,19 @@ from typing import Any
 
 from airflow.sdk import BaseOperator
 
+from arxiv_labeler import settings
+from arxiv_labeler.classify.result import ClassifyResult
 from arxiv_labeler.harvest.harvester import read_landed
+from arxiv_labeler.harvest.result import HarvestResult
 from arxiv_labeler.hooks.spark import SparkHook
 from arxiv_labeler.hooks.warehouse import WarehouseHook
 from arxiv_labeler.model.fetch import FetchedModel
-from arxiv_labeler.run_config import RunConfig
+from arxiv_labeler.operators.task_failures import permanent_errors_fail_fast
+from arxiv_labeler.run.config import RunConfig
 
 
 class ClassifyPapersOperator(BaseOperator):
-    """Runs the classify stage (engine from the run config); XCom: output path and counts.
+    """Runs the classify stage (engine from the run config); XCom: the classify result.
 
     Papers whose text the warehouse already holds a label for (same model) are
     skipped unless the run's ``reclassify`` param is set.
@@ -33,8 +38,8 @@ class ClassifyPapersOperator(BaseOperator):
         model: Any,
         harvest: Any,
         output_dir: str,
-        spark_conn_id: str | None = "arxiv_spark",
-        warehouse_conn_id: str | None = "arxiv_warehouse",
+        spark_conn_id: str | None = settings.SPARK_CONN_ID,
+        warehouse_conn_id: str | None = settings.WAREHOUSE_CONN_ID,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -48,18 +53,18 @@ class ClassifyPapersOperator(BaseOperator):
 
     def execute(self, context: Any) -> dict[str, Any]:
         """Classify the landed papers; returns the stage's counts and output path."""
-        from arxiv_labeler.engines.classify_stage import choose_engine, classify_records, result_without_spark, text_bytes
-        from arxiv_labeler.engines.spark_session import (  # Spark stays out of DAG parsing
-            driver_memory_for,
-            start_session,
-            stop_session,
-        )
-
         started = time.monotonic()
-        config = RunConfig.from_xcom(self.run_config)
-        fetched = FetchedModel(**{k: v for k, v in self.model.items() if k in FetchedModel.__dataclass_fields__})
+        with permanent_errors_fail_fast():
+            result = self._classify(RunConfig.from_xcom(self.run_config), FetchedModel.from_xcom(self.model))
+        return dataclasses.replace(result, seconds=round(time.monotonic() - started, 3)).to_xcom()
+
+    def _classify(self, config: RunConfig, fetched: FetchedModel) -> ClassifyResult:
+        from arxiv_labeler.classify.stage import choose_engine, classify_records, result_without_spark, text_bytes
+        from arxiv_labeler.spark.session import driver_memory_for, start_session, stop_session  # no Spark at DAG parse
+
+        harvest = HarvestResult.from_xcom(self.harvest)
         archive = fetched.archive()
-        landed = read_landed(self.harvest["partitions"])
+        landed = read_landed(harvest.partitions)
         output = str(Path(self.output_dir) / f"{config.start}_{config.end}" / f"model={fetched.sha256[:16]}")
         known: set[tuple[str, str]] = set()
         if not config.reclassify and landed.num_rows:
@@ -67,17 +72,16 @@ class ClassifyPapersOperator(BaseOperator):
             known = warehouse.labeled_hashes(fetched.model_id, landed.column("arxiv_id").to_pylist())
         skipped = result_without_spark(output, archive, landed, known, config.reclassify)
         if skipped is not None:
-            return skipped.summary() | {"seconds": round(time.monotonic() - started, 3)}
+            return skipped
         sparknlp = config.engine == "sparknlp"
         heap = driver_memory_for(landed.num_rows, fetched.size, sparknlp, text_bytes=text_bytes(landed))
-        settings = SparkHook(self.spark_conn_id).get_settings(sparknlp=sparknlp, default_driver_memory=heap)
-        self._spark = start_session(settings)
+        self._spark = start_session(SparkHook(self.spark_conn_id).get_settings(sparknlp=sparknlp, default_driver_memory=heap))
         try:
-            records = self._spark.read.parquet(*self.harvest["partitions"])
+            records = self._spark.read.parquet(*harvest.partitions)
             engine, reason = choose_engine(
                 self._spark, config.engine, archive, Path(fetched.zip_path), Path(fetched.model_dir), quantize=config.quantize
             )
-            result = classify_records(
+            return classify_records(
                 self._spark,
                 records,
                 engine,
@@ -91,12 +95,11 @@ class ClassifyPapersOperator(BaseOperator):
         finally:
             stop_session(self._spark)
             self._spark = None
-        return result.summary() | {"seconds": round(time.monotonic() - started, 3)}
 
     def on_kill(self) -> None:
         """Stop Spark so no job outlives the killed task."""
         if self._spark is not None:
             self.log.warning("task killed: stopping Spark")
-            from arxiv_labeler.engines.spark_session import stop_session
+            from arxiv_labeler.spark.session import stop_session
 
             stop_session(self._spark)

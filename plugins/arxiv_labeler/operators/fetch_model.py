@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -9,17 +10,21 @@ from typing import Any
 
 from airflow.sdk import BaseOperator
 
+from arxiv_labeler import settings
 from arxiv_labeler.hooks.model_store import ModelStoreHook
 from arxiv_labeler.model.fetch import ModelFetcher
-from arxiv_labeler.run_config import RunConfig
+from arxiv_labeler.operators.task_failures import permanent_errors_fail_fast
+from arxiv_labeler.run.config import RunConfig
 
 
 class FetchModelOperator(BaseOperator):
-    """Downloads, verifies, extracts and validates the run's model; XCom: the cache entry."""
+    """Downloads, verifies, extracts and validates the run's model; XCom: the fetched model."""
 
     template_fields: Sequence[str] = ("run_config", "cache_dir")
 
-    def __init__(self, *, run_config: Any, cache_dir: str, aws_conn_id: str | None = "arxiv_models_s3", **kwargs: Any) -> None:
+    def __init__(
+        self, *, run_config: Any, cache_dir: str, aws_conn_id: str | None = settings.MODEL_S3_CONN_ID, **kwargs: Any
+    ) -> None:
         super().__init__(**kwargs)
         self.run_config = run_config
         self.cache_dir = cache_dir
@@ -31,15 +36,14 @@ class FetchModelOperator(BaseOperator):
         """OpenLineage: the model zip in S3 as the input."""
         from arxiv_labeler.lineage import model_lineage
 
-        return model_lineage(self._model_uri or "")
+        return model_lineage(self._model_uri) if self._model_uri else None
 
     def execute(self, context: Any) -> dict[str, Any]:
-        """Fetch and validate the model; returns the cache entry and its labels."""
+        """Fetch and validate the model; returns the fetched model (its cache entry and labels)."""
         started = time.monotonic()
         config = RunConfig.from_xcom(self.run_config)
-        fetcher = ModelFetcher(ModelStoreHook(self.aws_conn_id).get_client(), Path(self.cache_dir))
         self._model_uri = config.model_uri
-        fetched = fetcher.fetch(config.model_uri)
-        archive = fetched.archive()
-        self.log.info("model %s: labels %s (downloaded=%s)", fetched.model_id, archive.labels, fetched.downloaded)
-        return fetched.summary() | {"labels": archive.labels, "seconds": round(time.monotonic() - started, 3)}
+        with permanent_errors_fail_fast():
+            fetched = ModelFetcher(ModelStoreHook(self.aws_conn_id).get_client(), Path(self.cache_dir)).fetch(config.model_uri)
+        self.log.info("model %s: labels %s (downloaded=%s)", fetched.model_id, list(fetched.labels), fetched.downloaded)
+        return dataclasses.replace(fetched, seconds=round(time.monotonic() - started, 3)).to_xcom()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -9,13 +10,15 @@ from typing import Any
 
 from airflow.sdk import BaseOperator
 
+from arxiv_labeler import settings
 from arxiv_labeler.harvest.harvester import Harvester
 from arxiv_labeler.hooks.oai import OaiHook
-from arxiv_labeler.run_config import RunConfig
+from arxiv_labeler.operators.task_failures import permanent_errors_fail_fast
+from arxiv_labeler.run.config import RunConfig
 
 
 class HarvestArxivOperator(BaseOperator):
-    """ListRecords for each day of the run, checkpointed per page; XCom: partitions and counts.
+    """ListRecords for each day of the run, checkpointed per page; XCom: the harvest result.
 
     Put it in a one-slot pool so concurrent runs never open two connections to arXiv.
     """
@@ -27,7 +30,7 @@ class HarvestArxivOperator(BaseOperator):
         *,
         run_config: Any,
         landing_dir: str,
-        http_conn_id: str | None = "arxiv_oai",
+        http_conn_id: str | None = settings.OAI_CONN_ID,
         metadata_prefix: str = "arXivRaw",
         **kwargs: Any,
     ) -> None:
@@ -47,15 +50,27 @@ class HarvestArxivOperator(BaseOperator):
         return harvest_lineage(endpoint, sets)
 
     def execute(self, context: Any) -> dict[str, Any]:
-        """Harvest the run's days; returns partitions and counts."""
+        """Harvest the run's days; returns the landed partitions and counts."""
         started = time.monotonic()
         config = RunConfig.from_xcom(self.run_config)
-        client = OaiHook(self.http_conn_id).get_client()
-        self._lineage_source = (client.endpoint, list(config.sets))
-        try:
-            harvester = Harvester(client, Path(self.landing_dir), self.metadata_prefix, config.sets)
-            result = harvester.harvest(config.start, config.end)
-        finally:
-            client.close()
-        self.log.info("harvested %s..%s from %s: %s", config.start, config.end, client.endpoint, result.summary())
-        return result.summary() | {"endpoint": client.endpoint, "seconds": round(time.monotonic() - started, 3)}
+        with permanent_errors_fail_fast():
+            client = OaiHook(self.http_conn_id).get_client()
+            self._lineage_source = (client.endpoint, list(config.sets))
+            try:
+                result = Harvester(client, Path(self.landing_dir), self.metadata_prefix, config.sets).harvest(
+                    config.start, config.end
+                )
+            finally:
+                client.close()
+        result = dataclasses.replace(result, seconds=round(time.monotonic() - started, 3))
+        self.log.info(
+            "harvested %s..%s from %s: %d records (%d new, %d deleted) in %d pages",
+            config.start,
+            config.end,
+            client.endpoint,
+            result.records,
+            result.new,
+            result.deleted,
+            result.pages,
+        )
+        return result.to_xcom()

@@ -8,13 +8,18 @@ from collections.abc import Sequence
 from typing import Any
 
 from airflow.sdk import BaseOperator
-from airflow.sdk.exceptions import AirflowFailException
 
-from arxiv_labeler.engines.labeled_output import read_labeled
+from arxiv_labeler import settings
+from arxiv_labeler.classify.confidence_policy import ConfidencePolicy
+from arxiv_labeler.classify.labeled_output import read_labeled
+from arxiv_labeler.classify.result import ClassifyResult
+from arxiv_labeler.errors import LabeledOutputMissingError
 from arxiv_labeler.harvest.harvester import read_landed
+from arxiv_labeler.harvest.result import HarvestResult
 from arxiv_labeler.hooks.warehouse import WarehouseHook
-from arxiv_labeler.quality.policy import ConfidencePolicy
-from arxiv_labeler.run_config import RunConfig
+from arxiv_labeler.model.fetch import FetchedModel
+from arxiv_labeler.operators.task_failures import permanent_errors_fail_fast
+from arxiv_labeler.run.config import RunConfig
 from arxiv_labeler.ui.links import DAYS_XCOM_KEY, ArxivLabelsLink
 from arxiv_labeler.warehouse import ModelInfo, RunRecord
 
@@ -32,7 +37,7 @@ class LoadWarehouseOperator(BaseOperator):
         model: Any,
         harvest: Any,
         classify: Any,
-        warehouse_conn_id: str | None = "arxiv_warehouse",
+        warehouse_conn_id: str | None = settings.WAREHOUSE_CONN_ID,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -55,25 +60,25 @@ class LoadWarehouseOperator(BaseOperator):
         """Load papers and labels in one transaction; returns the counts."""
         started = time.monotonic()
         config = RunConfig.from_xcom(self.run_config)
-        papers = read_landed(self.harvest["partitions"])
-        labels = read_labeled(self.classify["output_path"])
-        if labels is None and self.classify["classified"]:
-            raise AirflowFailException(
-                f"classify labeled {self.classify['classified']} papers but {self.classify['output_path']} holds no "
-                "labeled output (removed since?): clear the classify task to label them again; nothing was loaded"
-            )
-        run = RunRecord.from_stage_summaries(
-            context["run_id"], _run_type(context["dag_run"]), config.start, config.end, self.model, self.harvest, self.classify
-        )
-        run.stage_seconds["load_warehouse_prepare"] = round(time.monotonic() - started, 3)
-        model = ModelInfo(self.model["model_id"], self.model["name"], self.model["sha256"], list(self.model["labels"]))
-        try:
+        with permanent_errors_fail_fast():
+            fetched = FetchedModel.from_xcom(self.model)
+            harvest = HarvestResult.from_xcom(self.harvest)
+            classify = ClassifyResult.from_xcom(self.classify)
+            papers = read_landed(harvest.partitions)
+            labels = read_labeled(classify.output_path)
+            if labels is None and classify.classified:
+                raise LabeledOutputMissingError(
+                    f"classify labeled {classify.classified} papers but {classify.output_path} holds no labeled output "
+                    "(removed since?): clear the classify task to label them again; nothing was loaded"
+                )
+            run = RunRecord.from_stages(context["run_id"], _run_type(context["dag_run"]), config, fetched, harvest, classify)
+            run.stage_seconds["load_warehouse_prepare"] = round(time.monotonic() - started, 3)
+            model = ModelInfo(fetched.model_id, fetched.name, fetched.sha256, list(fetched.labels))
+            # a param naming no label of this model: refused before anything is written
             policy = ConfidencePolicy(config.min_score or 0.0, config.label_thresholds).validate(model.labels)
-        except ValueError as exc:
-            raise AirflowFailException(str(exc)) from exc  # a param that names no label of this model: nothing written
-        hook = WarehouseHook(self.warehouse_conn_id)
-        warehouse = hook.get_warehouse()
-        result = warehouse.load(papers, labels, model, run, policy)
+            hook = WarehouseHook(self.warehouse_conn_id)
+            warehouse = hook.get_warehouse()
+            result = warehouse.load(papers, labels, model, run, policy)
         self._lineage_output = (
             hook.get_url(),
             {

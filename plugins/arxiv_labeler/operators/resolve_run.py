@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from airflow.sdk import BaseOperator
-from airflow.sdk.exceptions import AirflowFailException
 
-from arxiv_labeler.run_config import RunConfigError, resolve_run_config
+from arxiv_labeler.operators.task_failures import permanent_errors_fail_fast
+from arxiv_labeler.run.config import resolve_run_config
 
 
 class ResolveRunOperator(BaseOperator):
@@ -17,14 +17,12 @@ class ResolveRunOperator(BaseOperator):
 
     def execute(self, context: Any) -> dict[str, Any]:
         """Resolve and validate the run config; returns it for XCom."""
-        try:
+        with permanent_errors_fail_fast():  # retrying cannot fix a bad param
             config = resolve_run_config(
                 dict(context["params"]),
                 context.get("data_interval_start"),
                 context.get("data_interval_end"),
             )
-        except RunConfigError as exc:
-            raise AirflowFailException(str(exc)) from exc  # retrying cannot fix a bad param
         self.log.info(
             "run %s covers %s..%s (from %s), sets=%s, engine=%s, model=%s",
             context["run_id"],

@@ -13,6 +13,8 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from arxiv_labeler import settings
+from arxiv_labeler.errors import QualityCheckFailedError
 from arxiv_labeler.warehouse.store import Warehouse
 
 # arXiv announces Sunday to Thursday 20:00 US Eastern: the records carry the next UTC day's
@@ -27,8 +29,8 @@ class QualityPolicy:
 
     confidence_threshold: float = 0.5
     low_confidence_warn_share: float = 0.5
-    drift_warn: float = 0.25
-    drift_fail: float = 0.5
+    drift_warn: float = settings.DRIFT_WARN
+    drift_fail: float = settings.DRIFT_FAIL
     softmax: bool = True
     drift_min_papers: int = 30  # fewer labeled papers (the day or its history) say nothing about drift
 
@@ -255,6 +257,20 @@ def record_checks(warehouse: Warehouse, scope: RunScope, results: Sequence[Check
             )
         cursor.execute(f"UPDATE arxiv_pipeline_runs SET quality_status = {p} WHERE run_id = {p}", (status, scope.run_id))
     return status
+
+
+def raise_for_failed(results: Sequence[CheckResult]) -> None:
+    """Raise when a check failed, naming each failed check, its value and threshold.
+
+    Raises:
+        QualityCheckFailedError: one or more checks failed (their results are recorded already).
+    """
+    failed = [r for r in results if r.status == "fail"]
+    if failed:
+        raise QualityCheckFailedError(
+            "data-quality check failed (the load is committed; the run is marked quality_status=failed): "
+            + "; ".join(r.message() for r in failed)
+        )
 
 
 RECENT_CHECKS = """

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from arxiv_labeler.errors import ConfigError
 from arxiv_labeler.warehouse.store import Warehouse
 
 PAIRS = """
@@ -81,7 +82,7 @@ def compare_models(
     _, known = warehouse.query("SELECT model_id FROM arxiv_models")
     missing = [m for m in (model_a, model_b) if m not in {row[0] for row in known}]
     if missing:
-        raise ValueError(f"unknown model id(s) {', '.join(missing)}; known: {', '.join(sorted(r[0] for r in known)) or 'none'}")
+        raise ConfigError(f"unknown model id(s) {', '.join(missing)}; known: {', '.join(sorted(r[0] for r in known)) or 'none'}")
     result = ModelComparison(model_a, model_b)
     _, rows = warehouse.query(PAIRS, (model_b, model_a, start, start, until, until))
     groups: dict[str, list[int]] = {}

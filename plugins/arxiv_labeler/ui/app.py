@@ -11,13 +11,14 @@ from typing import Annotated, Any
 from fastapi import Depends, FastAPI, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse
 
+from arxiv_labeler.errors import WarehouseBusyError
 from arxiv_labeler.harvest.taxonomy import GROUPS
-from arxiv_labeler.ui.queries import Filters, LabelsReader, WarehouseBusyError, group_shares
+from arxiv_labeler.settings import parse_day
+from arxiv_labeler.ui.queries import Filters, LabelsReader, group_shares
 
 PAGE = Path(__file__).parent / "static" / "index.html"
 DEFAULT_DAYS = 30
 MAX_DAYS = 366
-_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _MODEL_ID = re.compile(r"^[A-Za-z0-9_.:@/-]{1,200}$")
 
 
@@ -35,12 +36,10 @@ async def signed_in_user(request: Request) -> Any:
 def _date(name: str, value: str | None, default: dt.date) -> dt.date:
     if value is None or value == "":
         return default
-    if not _DATE.match(value):
-        raise HTTPException(status_code=400, detail=f"query parameter {name} must be a date YYYY-MM-DD, got {value!r}")
     try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise HTTPException(status_code=400, detail=f"query parameter {name} is not a real date: {value!r}") from None
+        return parse_day(value, f"query parameter {name}")
+    except ValueError as exc:
+        raise HTTPException(status_code=400, detail=str(exc)) from None
 
 
 def parse_filters(
@@ -72,7 +71,7 @@ def create_app(warehouse_url: Callable[[], str] | None = None) -> FastAPI:
             return LabelsReader(warehouse_url())
         from arxiv_labeler.hooks.warehouse import WarehouseHook
 
-        return LabelsReader(WarehouseHook("arxiv_warehouse").get_url())
+        return LabelsReader(WarehouseHook().get_url())
 
     @app.exception_handler(WarehouseBusyError)
     async def busy(request: Request, exc: WarehouseBusyError) -> JSONResponse:

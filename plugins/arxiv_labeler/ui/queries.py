@@ -8,9 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-
-class WarehouseBusyError(RuntimeError):
-    """The DuckDB file is locked by a writer (a load in progress); the page says to retry."""
+from arxiv_labeler.errors import WarehouseBusyError
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from arxiv_labeler.warehouse.store import LoadResult, ModelInfo, RunRecord, Warehouse
+from arxiv_labeler.errors import ConfigError
+from arxiv_labeler.run.record import RunRecord
+from arxiv_labeler.warehouse.store import LoadResult, ModelInfo, Warehouse
 
 __all__ = ["LoadResult", "ModelInfo", "RunRecord", "Warehouse", "open_warehouse"]
 
@@ -13,7 +15,7 @@ def open_warehouse(url: str) -> Warehouse:
     """``duckdb:///abs/path.duckdb``, ``duckdb://relative.duckdb`` or ``postgresql://...``.
 
     Raises:
-        ValueError: any other scheme, naming what is allowed.
+        ConfigError: any other scheme, naming what is allowed.
     """
     if url.startswith("duckdb://"):
         from arxiv_labeler.warehouse.duckdb_store import DuckDbWarehouse
@@ -23,4 +25,4 @@ def open_warehouse(url: str) -> Warehouse:
         from arxiv_labeler.warehouse.postgres_store import PostgresWarehouse
 
         return PostgresWarehouse(url)
-    raise ValueError(f"warehouse URL must start with duckdb:// or postgresql://, got {url!r}")
+    raise ConfigError(f"warehouse URL must start with duckdb:// or postgresql://, got {url!r}")

@@ -12,6 +12,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
+from arxiv_labeler.errors import CorruptWarehouseFileError, WarehouseLockedError
 from arxiv_labeler.warehouse.store import LABEL_COLUMNS, PAPER_COLUMNS, Warehouse
 
 _ARROW_TYPES: dict[str, pa.DataType] = {
@@ -44,10 +45,6 @@ _ARROW_TYPES: dict[str, pa.DataType] = {
     "run_id": pa.string(),
 }
 assert set(PAPER_COLUMNS + LABEL_COLUMNS) <= set(_ARROW_TYPES)
-
-
-class WarehouseFileError(RuntimeError):
-    """The DuckDB file is unusable (truncated, corrupt) or stays locked; the message says what to do."""
 
 
 class _DuckDbCursor:
@@ -124,7 +121,7 @@ class DuckDbWarehouse(Warehouse):
     def _connect(self) -> Any:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         if self.path.exists() and self.path.stat().st_size == 0:
-            raise WarehouseFileError(
+            raise CorruptWarehouseFileError(
                 f"{self.path} is empty (truncated?): refusing to start a new warehouse over it; restore it or move it away"
             )
         deadline = time.monotonic() + self.lock_timeout_seconds
@@ -135,12 +132,12 @@ class DuckDbWarehouse(Warehouse):
             except duckdb.IOException as exc:
                 # Another process (a parallel backfill run) holds the file lock: wait our turn.
                 if "lock" not in str(exc).lower():
-                    raise WarehouseFileError(
+                    raise CorruptWarehouseFileError(
                         f"{self.path} is not a readable DuckDB database ({str(exc).strip()[:200]}): "
                         "refusing to start a new warehouse over it; restore it or move it away"
                     ) from exc
                 if time.monotonic() > deadline:
-                    raise WarehouseFileError(
+                    raise WarehouseLockedError(
                         f"{self.path} stayed locked by another process for {self.lock_timeout_seconds:.0f} s: "
                         "is a load stuck? (use PostgreSQL for parallel writers)"
                     ) from exc

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import os
 import re
 from dataclasses import dataclass
-from pathlib import Path
 
-SQL_DIR_ENV = "ARXIV_LABELER_SQL_DIR"
+from arxiv_labeler import settings
+from arxiv_labeler.errors import ConfigError
+
 _MIGRATION_FILE = re.compile(r"^(\d{3})_[a-z0-9_]+\.sql$")
 MIGRATIONS_TABLE = "arxiv_schema_migrations"
 
@@ -21,21 +21,15 @@ class Migration:
     sql: str
 
 
-def sql_dir() -> Path:
-    """``include/sql`` of the project (overridable with ``ARXIV_LABELER_SQL_DIR``)."""
-    override = os.environ.get(SQL_DIR_ENV)
-    return Path(override) if override else Path(__file__).resolve().parents[3] / "include" / "sql"
-
-
 def migrations(dialect: str) -> list[Migration]:
     """The dialect's migrations in version order.
 
     Raises:
-        FileNotFoundError: the SQL directory for the dialect is missing.
+        ConfigError: the SQL directory for the dialect is missing.
     """
-    folder = sql_dir() / dialect
+    folder = settings.sql_dir() / dialect
     if not folder.is_dir():
-        raise FileNotFoundError(f"no SQL migrations for {dialect!r} at {folder} (set {SQL_DIR_ENV})")
+        raise ConfigError(f"no SQL migrations for {dialect!r} at {folder} (set {settings.ENV_SQL_DIR})")
     found = []
     for path in sorted(folder.iterdir()):
         match = _MIGRATION_FILE.match(path.name)

@@ -8,12 +8,8 @@ from typing import Any
 
 import psycopg
 
+from arxiv_labeler.errors import WarehouseConnectionError
 from arxiv_labeler.warehouse.store import Warehouse
-
-
-class WarehouseConnectionError(RuntimeError):
-    """PostgreSQL refused the connection or dropped it mid-transaction; the message says what is safe to do."""
-
 
 _PG_TYPES = {
     "arxiv_id": "TEXT",

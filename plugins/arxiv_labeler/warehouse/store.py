@@ -12,14 +12,15 @@ import datetime as dt
 import json
 import logging
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import pyarrow as pa
 
-from arxiv_labeler.quality.policy import ConfidencePolicy
+from arxiv_labeler.classify.confidence_policy import ConfidencePolicy
+from arxiv_labeler.run.record import RunRecord
 from arxiv_labeler.warehouse.migrations import MIGRATIONS_TABLE, migrations, split_statements
 
 log = logging.getLogger(__name__)
@@ -69,58 +70,6 @@ class ModelInfo:
     name: str
     sha256: str
     labels: list[str]
-
-
-@dataclass
-class RunRecord:
-    """One row of ``arxiv_pipeline_runs``."""
-
-    run_id: str
-    run_type: str
-    interval_start: dt.date
-    interval_end: dt.date
-    model_id: str | None
-    engine: str | None
-    harvested: int = 0
-    new_papers: int = 0
-    replaced: int = 0
-    deleted: int = 0
-    classified: int = 0
-    skipped_unchanged: int = 0
-    failed: int = 0
-    withdrawn: int = 0
-    stage_seconds: dict[str, float] = field(default_factory=dict)
-    status: str = "success"
-
-    @classmethod
-    def from_stage_summaries(
-        cls,
-        run_id: str,
-        run_type: str,
-        start: dt.date,
-        end: dt.date,
-        model: Mapping[str, Any],
-        harvest: Mapping[str, Any],
-        classify: Mapping[str, Any],
-    ) -> RunRecord:
-        """The run's row from the fetch, harvest and classify tasks' XCom summaries."""
-        return cls(
-            run_id=run_id,
-            run_type=run_type,
-            interval_start=start,
-            interval_end=end,
-            model_id=model["model_id"],
-            engine=classify["engine"],
-            harvested=harvest["records"],
-            new_papers=harvest["new"],
-            replaced=harvest["records"] - harvest["new"] - harvest["deleted"],
-            deleted=harvest["deleted"],
-            classified=classify["classified"],
-            skipped_unchanged=classify["skipped_unchanged"],
-            failed=classify["no_text"],
-            withdrawn=harvest.get("withdrawn", 0),
-            stage_seconds={"fetch_model": model["seconds"], "harvest": harvest["seconds"], "classify": classify["seconds"]},
-        )
 
 
 @dataclass

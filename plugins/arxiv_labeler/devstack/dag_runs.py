@@ -15,9 +15,10 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from arxiv_labeler.settings import OAI_POOL
+from arxiv_labeler.devstack.airflow_objects import pool_args
+from arxiv_labeler.errors import DevstackError
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
+PROJECT_ROOT = Path(__file__).resolve().parents[3]
 DAG_ID = "arxiv_labeling"
 
 
@@ -53,14 +54,14 @@ def _airflow(
         return subprocess.CompletedProcess(command, returncode, text, "")
     result = subprocess.run(command, env=dict(env), capture_output=True, text=True, timeout=timeout, check=False)
     if check and result.returncode != 0:
-        raise RuntimeError(f"{' '.join(args)} failed ({result.returncode}):\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}")
+        raise DevstackError(f"{' '.join(args)} failed ({result.returncode}):\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}")
     return result
 
 
 def prepare_airflow_home(env: Mapping[str, str]) -> None:
     """Migrate the metadata DB, create the one-slot OAI pool, parse the DAGs."""
     _airflow(["db", "migrate"], env)
-    _airflow(["pools", "set", OAI_POOL, "1", "one connection to arXiv OAI-PMH at a time"], env)
+    _airflow(pool_args(), env)
     _airflow(["dags", "reserialize"], env)
 
 

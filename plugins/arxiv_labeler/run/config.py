@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from arxiv_labeler import settings
+from arxiv_labeler.classify.confidence_policy import fraction, parse_policy
+from arxiv_labeler.errors import ConfigError, RunConfigError
 from arxiv_labeler.harvest.taxonomy import validate_set
 from arxiv_labeler.model.fetch import S3Location
-from arxiv_labeler.quality.policy import fraction, parse_policy
 
-ENGINES = ("auto", "onnx", "sparknlp")
-_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}([T ].*)?$")
 KNOWN_PARAMS = frozenset(
     {
         "from_date",
@@ -31,26 +30,22 @@ KNOWN_PARAMS = frozenset(
 )
 
 
-class RunConfigError(ValueError):
-    """The run's params or interval are unusable; the message says what to set."""
-
-
 @dataclass(frozen=True)
 class RunConfig:
-    """A validated run: days [start, end] inclusive, and the options."""
+    """The run's hand-off to every stage: days [start, end] inclusive, and the options."""
 
     start: dt.date
     end: dt.date
     model_uri: str
-    engine: str = "auto"
+    engine: str = settings.DEFAULT_ENGINE
     sets: list[str] = field(default_factory=list)
     reclassify: bool = False
-    quantize: str = "none"
+    quantize: str = settings.DEFAULT_QUANTIZE
     source: str = "data_interval"
     min_score: float | None = None  # None: the model's default (metadata ``minScore``), else 0
     label_thresholds: dict[str, float] = field(default_factory=dict)
-    drift_warn: float = 0.25
-    drift_fail: float = 0.5
+    drift_warn: float = settings.DRIFT_WARN
+    drift_fail: float = settings.DRIFT_FAIL
 
     def to_xcom(self) -> dict[str, Any]:
         """JSON-able form (dates as ISO strings)."""
@@ -63,6 +58,7 @@ class RunConfig:
 
 
 def _date(name: str, value: Any) -> dt.date | None:
+    """A param's day: empty is None; a date or datetime as given; text ``YYYY-MM-DD`` (a time after it is ignored)."""
     if value in (None, ""):
         return None
     if isinstance(value, dt.datetime):
@@ -70,12 +66,11 @@ def _date(name: str, value: Any) -> dt.date | None:
     if isinstance(value, dt.date):
         return value
     text = str(value).strip()
-    if not _ISO_DATE.match(text):
-        raise RunConfigError(f"param {name} must be a date YYYY-MM-DD, got {value!r}")
+    day, _, _time = text.replace("T", " ").partition(" ")  # the REST API may send a datetime
     try:
-        return dt.date.fromisoformat(text[:10])
-    except ValueError:
-        raise RunConfigError(f"param {name} is not a real date: {value!r}") from None
+        return settings.parse_day(day, f"param {name}")
+    except ValueError as exc:
+        raise RunConfigError(str(exc).replace(repr(day), repr(value))) from None
 
 
 def resolve_run_config(
@@ -127,24 +122,24 @@ def resolve_run_config(
         sets = [s.strip() for s in sets.split(",") if s.strip()]
     try:
         sets = [validate_set(s) for s in sets]
-    except ValueError as exc:
+    except ConfigError as exc:
         raise RunConfigError(f"param sets: {exc}") from None
     model_uri = str(params.get("model_uri") or "")
     try:
         S3Location.parse(model_uri)
-    except ValueError as exc:
+    except ConfigError as exc:
         raise RunConfigError(f"param model_uri: {exc}") from None
-    engine = str(params.get("engine") or "auto")
-    if engine not in ENGINES:
-        raise RunConfigError(f"param engine must be one of {', '.join(ENGINES)}, got {engine!r}")
-    quantize = str(params.get("quantize") or "none")
-    if quantize not in ("none", "int8"):
-        raise RunConfigError(f"param quantize must be 'none' or 'int8', got {quantize!r}")
+    engine = str(params.get("engine") or settings.DEFAULT_ENGINE)
+    if engine not in settings.ENGINES:
+        raise RunConfigError(f"param engine must be one of {', '.join(settings.ENGINES)}, got {engine!r}")
+    quantize = str(params.get("quantize") or settings.DEFAULT_QUANTIZE)
+    if quantize not in settings.QUANTIZE_MODES:
+        raise RunConfigError(f"param quantize must be one of {', '.join(settings.QUANTIZE_MODES)}, got {quantize!r}")
     try:
         policy = parse_policy(params.get("min_score"), params.get("label_thresholds"))
-        drift_warn = fraction("drift_warn", params.get("drift_warn", 0.25))
-        drift_fail = fraction("drift_fail", params.get("drift_fail", 0.5))
-    except ValueError as exc:
+        drift_warn = fraction("drift_warn", params.get("drift_warn", settings.DRIFT_WARN))
+        drift_fail = fraction("drift_fail", params.get("drift_fail", settings.DRIFT_FAIL))
+    except ConfigError as exc:
         raise RunConfigError(str(exc)) from None
     if drift_fail < drift_warn:
         raise RunConfigError(f"param drift_fail ({drift_fail}) is below drift_warn ({drift_warn})")

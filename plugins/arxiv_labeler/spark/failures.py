@@ -61,6 +61,25 @@ def jvm_going_away(spark: Any, exc: BaseException) -> bool:
         return True
 
 
+_PYTHON_TRACEBACK = "Traceback (most recent call last):"
+
+
+def python_worker_error(text: str) -> str | None:
+    """The exception a Python worker raised (``ModelArchiveError: ...``), from a failed job's text; None if none.
+
+    Spark wraps it in "An exception was thrown from the Python worker" and JVM frames: the
+    worker's own last traceback line is the cause a person needs.
+    """
+    start = text.rfind(_PYTHON_TRACEBACK)
+    if start < 0:
+        return None
+    for line in text[start + len(_PYTHON_TRACEBACK) :].splitlines():
+        if line.strip() and not line[0].isspace():  # frames are indented; the exception line is not
+            name, colon, message = line.strip().partition(":")
+            return f"{name.rsplit('.', 1)[-1]}{colon}{message}"  # arxiv_labeler.errors.X: m -> X: m
+    return None
+
+
 def describe_spark_failure(exc: BaseException, jvm_exit: int | None = None) -> str:
     """One line saying why a Spark job failed and what to change.
 
@@ -76,6 +95,9 @@ def describe_spark_failure(exc: BaseException, jvm_exit: int | None = None) -> s
     for marker, meaning in _CAUSES:
         if marker.search(text):
             return meaning
+    worker_error = python_worker_error(text)
+    if worker_error is not None:
+        return f"a Python worker raised {worker_error[:500]}"
     # Py4J's first line only names the Java call ("An error occurred while calling o105.count."): skip it.
     lines = [line.strip().removeprefix(": ") for line in text.splitlines() if line.strip()]
     useful = [line for line in lines if not line.startswith("An error occurred while calling")]

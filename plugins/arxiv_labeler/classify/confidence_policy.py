@@ -7,6 +7,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from arxiv_labeler.errors import ConfigError
+
 UNCLASSIFIED = "unclassified"
 
 
@@ -29,11 +31,11 @@ class ConfidencePolicy:
         """Check the per-label thresholds name the model's labels.
 
         Raises:
-            ValueError: naming the unknown labels and the model's labels.
+            ConfigError: naming the unknown labels and the model's labels.
         """
         unknown = sorted(set(self.label_thresholds) - set(labels))
         if unknown:
-            raise ValueError(
+            raise ConfigError(
                 f"param label_thresholds names labels the model does not have: {', '.join(unknown)} "
                 f"(the model's labels: {', '.join(labels)})"
             )
@@ -48,14 +50,14 @@ def fraction(name: str, value: Any) -> float:
     """A param that must be a number in [0, 1].
 
     Raises:
-        ValueError: naming the param and the value.
+        ConfigError: naming the param and the value.
     """
     try:
         number = float(value)
     except (TypeError, ValueError):
-        raise ValueError(f"param {name} must be a number between 0 and 1, got {value!r}") from None
+        raise ConfigError(f"param {name} must be a number between 0 and 1, got {value!r}") from None
     if not 0.0 <= number <= 1.0:
-        raise ValueError(f"param {name} must be between 0 and 1, got {number}")
+        raise ConfigError(f"param {name} must be between 0 and 1, got {number}")
     return number
 
 
@@ -63,7 +65,7 @@ def parse_policy(min_score: Any, label_thresholds: Any, model_default: float | N
     """The policy from the params (``min_score`` empty: the model's default, else 0; thresholds as a dict or JSON).
 
     Raises:
-        ValueError: a value outside [0, 1], or thresholds that are not a JSON object of numbers.
+        ConfigError: a value outside [0, 1], or thresholds that are not a JSON object of numbers.
     """
     base = fraction("min_score", min_score) if min_score not in (None, "") else (model_default or 0.0)
     raw = label_thresholds
@@ -71,9 +73,9 @@ def parse_policy(min_score: Any, label_thresholds: Any, model_default: float | N
         try:
             raw = json.loads(raw) if raw.strip() else {}
         except json.JSONDecodeError as exc:
-            raise ValueError(f"param label_thresholds is not JSON: {exc.msg} at column {exc.colno}") from None
+            raise ConfigError(f"param label_thresholds is not JSON: {exc.msg} at column {exc.colno}") from None
     if raw is None:
         raw = {}
     if not isinstance(raw, Mapping):
-        raise ValueError(f'param label_thresholds must be a JSON object like {{"cs": 0.6}}, got {raw!r}')
+        raise ConfigError(f'param label_thresholds must be a JSON object like {{"cs": 0.6}}, got {raw!r}')
     return ConfidencePolicy(base, {str(k): fraction(f"label_thresholds[{k}]", v) for k, v in raw.items()})

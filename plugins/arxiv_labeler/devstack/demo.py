@@ -8,9 +8,10 @@ import sys
 import tempfile
 from pathlib import Path
 
-from arxiv_labeler.dag_runs import PROJECT_ROOT, airflow_env, prepare_airflow_home, run_dag
-from arxiv_labeler.harvest.replay_server import ReplayArchive
-from arxiv_labeler.local_stack import LocalStack
+from arxiv_labeler.devstack.dag_runs import PROJECT_ROOT, airflow_env, prepare_airflow_home, run_dag
+from arxiv_labeler.devstack.local_stack import LocalStack
+from arxiv_labeler.devstack.oai_replay import ReplayArchive
+from arxiv_labeler.errors import DevstackError
 from arxiv_labeler.warehouse import Warehouse, open_warehouse
 from arxiv_labeler.warehouse.report import build_report, render
 
@@ -60,7 +61,7 @@ def run_demo(args: argparse.Namespace) -> int:
     replay_data = Path(args.replay_data) if args.replay_data else DEFAULT_REPLAY_DATA
     model = Path(args.model) if args.model else DEFAULT_MODEL
     if not model.exists():
-        raise FileNotFoundError(f"model zip {model} not found: run `make demo-model` first, or pass --model")
+        raise DevstackError(f"model zip {model} not found: run `make demo-model` first, or pass --model")
     days = ReplayArchive.from_file(replay_data).days_with_records()
     day = args.day or days[-1]
     data_dir = Path(args.data_dir).resolve()

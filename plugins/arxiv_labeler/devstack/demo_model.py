@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from arxiv_labeler.engines.tokenizer import WordpieceTokenizer, pad_batch
+from arxiv_labeler.errors import ConfigError, DevstackError
 from arxiv_labeler.harvest.taxonomy import GROUPS, group_of
 from arxiv_labeler.model.package import export_onnx, read_vocab_file, write_model_zip
 from arxiv_labeler.text import paper_text
@@ -183,10 +184,10 @@ class GroupHead:
         """Read a committed head.
 
         Raises:
-            FileNotFoundError: naming the file and how to make one.
+            DevstackError: naming the file and how to make one.
         """
         if not path.exists():
-            raise FileNotFoundError(
+            raise DevstackError(
                 f"demo head {path} not found: train one with `arxiv-labeler model demo --training-data CSV --write-head`"
             )
         stored = np.load(path, allow_pickle=False)
@@ -252,7 +253,7 @@ def fit_head(
     labels = list(GROUPS)
     pairs = load_training_data(training_data)
     if not pairs:
-        raise ValueError(f"{training_data}: no rows with a title or abstract and one of the groups {', '.join(labels)}")
+        raise ConfigError(f"{training_data}: no rows with a title or abstract and one of the groups {', '.join(labels)}")
     train_idx, test_idx = stratified_split(pairs)
     log.info(
         "training the head on %d abstracts (%s), %d held out",

@@ -24,6 +24,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 from xml.sax.saxutils import escape, quoteattr
 
+from arxiv_labeler.errors import DevstackError
 from arxiv_labeler.harvest.kaggle import read_snapshot
 from arxiv_labeler.harvest.taxonomy import GROUPS, group_of, record_in_set
 
@@ -350,7 +351,7 @@ class OaiReplayServer:
         return f"<{verb}>{items}{token}</{verb}>"
 
 
-class _OaiProblemError(Exception):
+class _OaiProblemError(DevstackError):
     def __init__(self, code: str, message: str) -> None:
         super().__init__(message)
         self.code = code

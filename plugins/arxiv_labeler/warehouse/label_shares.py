@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from arxiv_labeler.errors import ConfigError
 from arxiv_labeler.warehouse.store import Warehouse
 
 SHARES = """
@@ -41,7 +42,7 @@ class LabelEvent:
                 dt.date.fromisoformat(first), dt.date.fromisoformat(last), str(extra["model_id"]), int(extra["labels_written"])
             )
         except (KeyError, TypeError, ValueError) as exc:
-            raise ValueError(f"asset event extra without days/model_id/labels_written: {dict(extra)!r} ({exc})") from None
+            raise ConfigError(f"asset event extra without days/model_id/labels_written: {dict(extra)!r} ({exc})") from None
 
 
 def write_daily_summary(
@@ -49,7 +50,7 @@ def write_daily_summary(
 ) -> tuple[Path, Path]:
     """For the events' model and days (plus ``history_days`` before), write label shares per day as CSV and PNG."""
     if not events:
-        raise ValueError("no asset events to summarise")
+        raise ConfigError("no asset events to summarise")
     model_id = events[-1].model_id
     end = max(e.end for e in events)
     start = min(e.start for e in events) - dt.timedelta(days=history_days)

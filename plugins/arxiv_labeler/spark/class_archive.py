@@ -17,8 +17,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-# An explicit archive path; an empty value turns the archive off.
-ARCHIVE_ENV = "ARXIV_LABELER_SPARK_CLASS_ARCHIVE"
+from arxiv_labeler import settings
+from arxiv_labeler.errors import SparkSessionError
+
+ARCHIVE_ENV = settings.ENV_SPARK_CLASS_ARCHIVE  # an explicit archive path; an empty value turns the archive off
 _SILENT = ["-Xshare:auto", "-Xlog:cds=off", "-Xlog:cds+dynamic=off"]  # a mismatch is not worth a warning per task
 
 # Run in a child process: a representative driver (session, Parquet, Arrow to Python and back), then a clean JVM
@@ -27,7 +29,7 @@ _RECORDING_RUN = """
 import sys, tempfile
 sys.path.insert(0, {plugins!r})
 from pyspark import SparkContext
-from arxiv_labeler.engines.spark_session import SparkSettings, start_session
+from arxiv_labeler.spark.session import SparkSettings, start_session
 options = "-XX:ArchiveClassesAtExit={partial} -Xlog:cds=off -Xlog:cds+dynamic=off"
 spark = start_session(SparkSettings(master="local[1]", app_name="arxiv-labeler-class-archive", class_archive=None,
                                     extra_conf={{"spark.driver.extraJavaOptions": options}}))
@@ -45,7 +47,7 @@ jvm.wait(timeout=120)
 
 def default_archive_path() -> Path | None:
     """Where this JDK's and this PySpark's archive lives (``ARXIV_LABELER_SPARK_CLASS_ARCHIVE`` overrides); None if off."""
-    configured = os.environ.get(ARCHIVE_ENV)
+    configured = settings.spark_class_archive_override()
     if configured is not None:
         return Path(configured) if configured else None
     import pyspark
@@ -83,7 +85,7 @@ def build_class_archive(target: Path, timeout: float = 600.0) -> Path:
     try:
         done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=timeout)
         if done.returncode != 0 or not partial.is_file() or partial.stat().st_size == 0:
-            raise RuntimeError(f"recording Spark's classes failed (exit {done.returncode}): {done.stderr.strip()[-2000:]}")
+            raise SparkSessionError(f"recording Spark's classes failed (exit {done.returncode}): {done.stderr.strip()[-2000:]}")
         partial.replace(target)
     finally:
         partial.unlink(missing_ok=True)

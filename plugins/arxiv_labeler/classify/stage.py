@@ -10,7 +10,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -20,15 +19,17 @@ import pyarrow.parquet as pq
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
+from arxiv_labeler.classify.labeled_columns import OUTPUT_COLUMNS, flatten_class_column
+from arxiv_labeler.classify.labeled_output import local_path, staged_write
+from arxiv_labeler.classify.result import ClassifyResult
 from arxiv_labeler.engines.engine_timings import EngineTimings
-from arxiv_labeler.engines.labeled_output import local_path, staged_write
-from arxiv_labeler.engines.schema import OUTPUT_COLUMNS, flatten_class_column
-from arxiv_labeler.engines.spark_failures import describe_spark_failure, jvm_exit_code, jvm_going_away
+from arxiv_labeler.errors import ClassifyJobError, ConfigError, EngineUnavailableError
 from arxiv_labeler.model.archive import ModelArchive
+from arxiv_labeler.settings import ENGINES
+from arxiv_labeler.spark.failures import describe_spark_failure, jvm_exit_code, jvm_going_away
 
 log = logging.getLogger(__name__)
 
-ENGINES = ("auto", "onnx", "sparknlp")
 # A few tasks per core: small enough to balance uneven abstract lengths, large enough to batch well.
 PARTITIONS_PER_CORE = 2
 
@@ -43,27 +44,6 @@ class Engine(Protocol):
 
     def timings(self) -> EngineTimings | None:
         """Where the engine's time went in the last job over its output, when it measures that."""
-
-
-@dataclass
-class ClassifyResult:
-    """What the stage did; small enough for XCom."""
-
-    output_path: str
-    engine: str
-    engine_reason: str
-    model_id: str
-    labels: list[str]
-    papers: int
-    classified: int
-    skipped_unchanged: int
-    title_only: int
-    no_text: int
-    engine_timings: dict[str, object] | None = None
-
-    def summary(self) -> dict[str, object]:
-        """The result as a JSON-able dict (XCom)."""
-        return asdict(self)
 
 
 def count_to_classify(landed: pa.Table, known: set[tuple[str, str]], reclassify: bool) -> int:
@@ -139,21 +119,19 @@ def choose_engine(
     from arxiv_labeler.engines.sparknlp_engine import SparkNlpEngine, sparknlp_available
 
     if requested not in ENGINES:
-        raise ValueError(f"engine must be one of {', '.join(ENGINES)}, got {requested!r}")
+        raise ConfigError(f"engine must be one of {', '.join(ENGINES)}, got {requested!r}")
     if requested in ("auto", "sparknlp"):
         available, why = sparknlp_available(spark)
         if available and model_dir is not None:
             return SparkNlpEngine(model_dir), why
         if requested == "sparknlp":
-            raise RuntimeError(f"engine=sparknlp requested but unavailable: {why}; use engine=onnx or add the Spark NLP jar")
+            raise EngineUnavailableError(
+                f"engine=sparknlp requested but unavailable: {why}; use engine=onnx or add the Spark NLP jar"
+            )
         reason = f"auto: {why}; using onnx"
     else:
         reason = "onnx requested"
     return OnnxEngine(model_zip, archive.sha256, **onnx_options), reason  # type: ignore[arg-type]
-
-
-class ClassifyJobError(RuntimeError):
-    """The Spark job failed; nothing was published at the output path."""
 
 
 def publish_labeled(labeled: DataFrame, output_path: str) -> tuple[int, int]:

@@ -22,16 +22,13 @@ from typing import Any
 
 import requests
 
-from arxiv_labeler.dag_runs import PROJECT_ROOT, airflow_env
-from arxiv_labeler.settings import OAI_POOL
+from arxiv_labeler.devstack.airflow_objects import pool_args
+from arxiv_labeler.devstack.dag_runs import PROJECT_ROOT, airflow_env
+from arxiv_labeler.errors import DevstackError
 
 SERVICES = ("api-server", "scheduler", "dag-processor", "triggerer")
 ADMIN_USER = "admin"
 JWT_SECRET_FILE = "jwt_secret"  # noqa: S105 - a file name, the secret is random per deployment
-
-
-class LocalAirflowError(RuntimeError):
-    """A service would not start, or PostgreSQL is not there; the message says what to do."""
 
 
 def postgres_admin_dsn(host: str = "127.0.0.1", port: int = 5432, user: str = "postgres") -> str:
@@ -43,7 +40,7 @@ def ensure_database(name: str, admin_dsn: str) -> None:
     """Create database ``name`` if absent.
 
     Raises:
-        LocalAirflowError: PostgreSQL is not reachable (with how to start it).
+        DevstackError: PostgreSQL is not reachable (with how to start it).
     """
     import psycopg
     from psycopg import sql
@@ -53,7 +50,7 @@ def ensure_database(name: str, admin_dsn: str) -> None:
             if connection.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone() is None:
                 connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
     except psycopg.OperationalError as exc:
-        raise LocalAirflowError(
+        raise DevstackError(
             f"PostgreSQL is not reachable at {admin_dsn.split('@')[-1]} ({str(exc).strip()[:200]}). Start it with:\n"
             "  pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start"
         ) from None
@@ -122,19 +119,19 @@ class LocalAirflow:
         passwords = self.home / "passwords.json"
         passwords.write_text(json.dumps({ADMIN_USER: self.password}))
         self.airflow("db", "migrate")
-        self.airflow("pools", "set", OAI_POOL, "1", "one connection to arXiv OAI-PMH at a time")
+        self.airflow(*pool_args())
         self.airflow("dags", "reserialize")
 
     def airflow(self, *args: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:
         """Run an ``airflow`` CLI command against this deployment.
 
         Raises:
-            LocalAirflowError: it failed (with its output).
+            DevstackError: it failed (with its output).
         """
         command = [str(Path(sys.executable).with_name("airflow")), *args]
         result = subprocess.run(command, env=self.env(), capture_output=True, text=True, timeout=timeout, check=False)
         if result.returncode != 0:
-            raise LocalAirflowError(f"airflow {' '.join(args)} failed ({result.returncode}):\n{result.stderr[-3000:]}")
+            raise DevstackError(f"airflow {' '.join(args)} failed ({result.returncode}):\n{result.stderr[-3000:]}")
         return result
 
     def start(self, timeout: float = 180) -> None:
@@ -156,7 +153,7 @@ class LocalAirflow:
         while time.monotonic() < deadline:
             for service, process in self.processes.items():
                 if process.poll() is not None:
-                    raise LocalAirflowError(
+                    raise DevstackError(
                         f"airflow {service} exited with {process.returncode}; see {self.home / 'logs' / (service + '.log')}"
                     )
             try:
@@ -170,7 +167,7 @@ class LocalAirflow:
             except (requests.RequestException, ValueError) as exc:
                 last = str(exc)
             time.sleep(1)
-        raise LocalAirflowError(f"Airflow at {self.url} not healthy after {timeout:.0f} s (last: {last[:300]})")
+        raise DevstackError(f"Airflow at {self.url} not healthy after {timeout:.0f} s (last: {last[:300]})")
 
     def token(self) -> str:
         """A JWT for the REST API (SimpleAuthManager's ``POST /auth/token``)."""
@@ -221,10 +218,10 @@ def run_foreground(
 
     A second run reuses the metadata database (``database``) and the warehouse under ``data_dir``.
     """
-    from arxiv_labeler.local_stack import LocalStack
+    from arxiv_labeler.devstack.local_stack import LocalStack
 
     if not model_zip.exists():
-        raise FileNotFoundError(f"model zip {model_zip} not found: run `make demo-model` first")
+        raise DevstackError(f"model zip {model_zip} not found: run `make demo-model` first")
     data_dir = data_dir.resolve()
     home = data_dir / "home"
     password_file = data_dir / "admin-password"
@@ -281,6 +278,6 @@ class ReplayDays:
     @staticmethod
     def of(replay_data: Path) -> list[str]:
         """Days with records, as ``YYYY-MM-DD``."""
-        from arxiv_labeler.harvest.replay_server import ReplayArchive
+        from arxiv_labeler.devstack.oai_replay import ReplayArchive
 
         return [str(d) for d in ReplayArchive.from_file(replay_data).days_with_records()][-5:]

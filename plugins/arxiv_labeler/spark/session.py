@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from arxiv_labeler.engines.jvm_class_archive import default_archive_path, driver_java_options
+from arxiv_labeler.errors import SparkSessionError
+from arxiv_labeler.spark.class_archive import default_archive_path, driver_java_options
 
 if TYPE_CHECKING:  # pyspark is imported where a session starts, not at DAG parse time
     from pyspark.sql import SparkSession
@@ -125,7 +126,7 @@ def start_session(settings: SparkSettings) -> SparkSession:
     session = builder.getOrCreate()
     if session.sparkContext.master != master:
         # getOrCreate returns a running session whatever master it has: never run on the wrong cluster.
-        raise RuntimeError(
+        raise SparkSessionError(
             f"a Spark session with master {session.sparkContext.master!r} is already running in this process; "
             f"stop it before starting one on {master!r}"
         )

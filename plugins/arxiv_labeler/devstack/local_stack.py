@@ -6,13 +6,14 @@ Airflow connection and override variables that point the DAG at them.
 
 from __future__ import annotations
 
-import json
 import logging
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from arxiv_labeler.harvest.replay_server import Faults, OaiReplayServer, ReplayArchive
+from arxiv_labeler import settings
+from arxiv_labeler.devstack.airflow_objects import LOCAL_S3_KEY, LOCAL_S3_REGION, local_connections
+from arxiv_labeler.devstack.oai_replay import Faults, OaiReplayServer, ReplayArchive
 
 MODEL_BUCKET = "arxiv-models"
 
@@ -68,9 +69,9 @@ class LocalStack:
         return boto3.client(
             "s3",
             endpoint_url=self.s3_endpoint,
-            aws_access_key_id="testing",
-            aws_secret_access_key="testing",  # noqa: S106 - moto accepts any key
-            region_name="us-east-1",
+            aws_access_key_id=LOCAL_S3_KEY,
+            aws_secret_access_key=LOCAL_S3_KEY,
+            region_name=LOCAL_S3_REGION,
         )
 
     def upload_model(self, path: Path) -> str:
@@ -84,25 +85,10 @@ class LocalStack:
     def env(self, data_dir: Path) -> dict[str, str]:
         """Environment for an Airflow process (or dag.test) to use this stack."""
         assert self.oai is not None
-        return {
-            "AIRFLOW_CONN_ARXIV_MODELS_S3": json.dumps(
-                {
-                    "conn_type": "aws",
-                    "login": "testing",
-                    "password": "testing",
-                    "extra": {"endpoint_url": self.s3_endpoint, "region_name": "us-east-1"},
-                }
-            ),
-            "AIRFLOW_CONN_ARXIV_OAI": json.dumps(
-                {
-                    "conn_type": "http",
-                    "host": self.oai.url,
-                    "extra": {"delay_seconds": self.oai_delay_seconds, "backoff_seconds": 0.5},
-                }
-            ),
-            "ARXIV_LABELER_MODEL_URI": self.model_uri,
-            "ARXIV_LABELER_DATA_DIR": str(data_dir),
-            "ARXIV_LABELER_TASK_RETRIES": "0",
+        return local_connections(self.s3_endpoint, self.oai.url, self.oai_delay_seconds) | {
+            settings.ENV_MODEL_URI: self.model_uri,
+            settings.ENV_DATA_DIR: str(data_dir),
+            settings.ENV_TASK_RETRIES: "0",
         }
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
