@@ -66,21 +66,23 @@ with DAG(
             type=["null", "string"],
             format="date",
             title="From (UTC day, inclusive)",
-            description="First day to harvest. Empty: the run's data interval.",
+            description="First day to harvest. Empty: the run's data interval. Leave empty in a backfill: its runs take "
+            "their days from the backfill's date range.",
         ),
         "until_date": Param(
             None,
             type=["null", "string"],
             format="date",
             title="Until (UTC day, inclusive)",
-            description="Last day to harvest. Empty: same as from_date.",
+            description="Last day to harvest. Empty: same as from_date. Leave empty in a backfill.",
         ),
         "sets": Param(
             [],
-            type="array",
-            items={"type": "string", "enum": sorted(arxiv_sets())},  # the UI offers arXiv's sets; a typo cannot pass
+            type=["null", "array"],  # "null": optional in the form; empty means every set
+            items={"type": "string", "enum": sorted(arxiv_sets())},  # a set arXiv does not have cannot pass
+            examples=sorted(arxiv_sets()),  # the form offers arXiv's sets as a multi-select
             title="OAI sets",
-            description="e.g. cs, physics:astro-ph. Empty: every set.",
+            description="e.g. cs, physics:astro-ph. None selected: every set.",
         ),
         "model_uri": Param(
             settings.default_model_uri(),
@@ -103,16 +105,16 @@ with DAG(
         ),
         "label_thresholds": Param(
             {},
-            type="object",
+            type=["null", "object"],
             additionalProperties={"type": "number", "minimum": 0, "maximum": 1},
             title="Per-label minimum scores",
-            description='e.g. {"cs": 0.6}; labels must be the model\'s.',
+            description='e.g. {"cs": 0.6}; labels must be the model\'s. Empty: min_score for every label.',
         ),
         "drift_warn": Param(
-            settings.DRIFT_WARN, type="number", minimum=0, maximum=1, title="Label drift (Jensen-Shannon) warning"
+            settings.DRIFT_WARN, type=["null", "number"], minimum=0, maximum=1, title="Label drift (Jensen-Shannon) warning"
         ),
         "drift_fail": Param(
-            settings.DRIFT_FAIL, type="number", minimum=0, maximum=1, title="Label drift (Jensen-Shannon) failure"
+            settings.DRIFT_FAIL, type=["null", "number"], minimum=0, maximum=1, title="Label drift (Jensen-Shannon) failure"
         ),
     },
 ) as dag:

@@ -194,3 +194,34 @@ def test_unknown_set_is_refused_before_any_request(tmp_path: Path, capsys: pytes
     err = capsys.readouterr().err
     assert "unknown arXiv set 'cs:nonexistent'" in err and "cs:cs" in err
     assert not any(tmp_path.iterdir())
+
+
+@pytest.mark.slow
+@pytest.mark.spark
+def test_a_failed_classify_job_is_one_line_naming_the_cause(tiny_zip: Path, tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    from tests.conftest import DEMO_JSONL
+
+    (tmp_path / "taken").write_text("a file where the output's folder should be")
+    argv = ["classify", "--model", str(tiny_zip), "--input", str(DEMO_JSONL), "--output", str(tmp_path / "taken" / "out")]
+    assert main([*argv, "--master", "local[1]"]) == 2
+    err = capsys.readouterr().err
+    error = err.rstrip("\n").rsplit("\n", 1)[-1].rsplit("\r", 1)[-1]  # after the progress bar, on stderr too
+    assert error.startswith("arxiv-labeler classify: error: the classify job failed:") and "Traceback" not in err
+    assert "nothing was published" in error
+
+
+def test_an_unreachable_warehouse_is_one_line(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["report", "--warehouse", "postgresql://postgres@127.0.0.1:1/nowhere"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("arxiv-labeler report: error:") and "the connection to PostgreSQL failed" in err
+    assert err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_every_error_the_cli_prints_as_one_line_is_a_project_error() -> None:
+    from arxiv_labeler import errors
+
+    classes = [c for c in vars(errors).values() if isinstance(c, type) and issubclass(c, Exception)]
+    assert all(issubclass(c, errors.ArxivLabelerError) for c in classes)
+    assert issubclass(errors.RunConfigError, errors.PermanentError) and not issubclass(
+        errors.ModelFetchError, errors.PermanentError
+    )

@@ -77,6 +77,17 @@ def test_params_are_typed_and_validated(dag) -> None:  # type: ignore[no-untyped
         params.get_param("sets").resolve(["compsci"])
 
 
+def test_the_trigger_form_offers_sets_as_a_multi_select_and_marks_only_what_must_be_set(dag) -> None:  # type: ignore[no-untyped-def]
+    from arxiv_labeler.harvest.taxonomy import arxiv_sets
+
+    sets = dag.params.get_param("sets").schema
+    # Airflow's form draws an array with "examples" as a multi-select, and a field whose type admits null as optional
+    assert sets["examples"] == sorted(arxiv_sets()) and "null" in sets["type"] and "array" in sets["type"]
+    assert dag.params.get_param("sets").resolve(None) is None  # nothing selected: every set
+    optional = ["from_date", "until_date", "sets", "min_score", "label_thresholds", "drift_warn", "drift_fail"]
+    assert [name for name in optional if "null" not in dag.params.get_param(name).schema["type"]] == []
+
+
 def test_pool_retries_outlets_and_docs(dag) -> None:  # type: ignore[no-untyped-def]
     harvest = dag.get_task("harvest")
     assert harvest.pool == "arxiv_oai"

@@ -278,7 +278,7 @@ FAULTS = [
         "each write holds a lock on its staging directory (only dead writers' leftovers are removed); swaps wait for "
         "loads reading the output, so a load reads one whole output, never a directory being replaced",
         "nothing",
-        "tests/engines/test_labeled_output.py::test_loads_read_one_whole_output_while_two_runs_keep_publishing",
+        "tests/classify/test_labeled_output.py::test_loads_read_one_whole_output_while_two_runs_keep_publishing",
     ),
     Fault(
         "classify",
@@ -287,7 +287,7 @@ FAULTS = [
         "on a claims lock, so a lock file created but not yet locked is never taken for a leftover (it was: one run "
         "removed the other's staging directory mid-write, 8 times in 40 under stress)",
         "nothing",
-        "tests/engines/test_labeled_output.py::test_a_write_being_claimed_is_not_taken_for_a_leftover",
+        "tests/classify/test_labeled_output.py::test_a_write_being_claimed_is_not_taken_for_a_leftover",
     ),
     Fault(
         "classify",

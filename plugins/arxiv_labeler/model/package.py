@@ -10,7 +10,8 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
-from arxiv_labeler.model.archive import MODEL_CLASS, ONNX_ENTRY, ModelArchive, ModelArchiveError
+from arxiv_labeler.errors import ConfigError, ModelArchiveError, ModelError
+from arxiv_labeler.model.archive import MODEL_CLASS, ONNX_ENTRY, ModelArchive
 from arxiv_labeler.model.java_serialization import write_tuple2_array
 from arxiv_labeler.model.sequence_file import crc_bytes, sequence_file_bytes
 
@@ -35,9 +36,9 @@ def parse_param(text: str) -> tuple[str, Any]:
     """``NAME=VALUE`` from the command line, VALUE as JSON when it parses (true, 128, 0.5), else a string."""
     name, sep, raw = text.partition("=")
     if not sep or not name:
-        raise ValueError(f"--param expects NAME=VALUE, got {text!r}")
+        raise ConfigError(f"--param expects NAME=VALUE, got {text!r}")
     if name not in DEFAULT_PARAM_MAP:
-        raise ValueError(f"unknown param {name!r}; known: {', '.join(sorted(DEFAULT_PARAM_MAP))}")
+        raise ConfigError(f"unknown param {name!r}; known: {', '.join(sorted(DEFAULT_PARAM_MAP))}")
     try:
         value = json.loads(raw)
     except json.JSONDecodeError:
@@ -57,7 +58,7 @@ def read_labels_file(path: Path) -> list[str]:
     """``labels.txt``: line i is label i."""
     labels = [line.strip() for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
     if len(set(labels)) != len(labels):
-        raise ValueError(f"{path}: duplicate labels")
+        raise ConfigError(f"{path}: duplicate labels")
     return labels
 
 
@@ -163,7 +164,7 @@ def export_onnx(model: Any, path: Path, max_length: int = 512) -> Path:
         verbose=False,
     )
     if program is None:
-        raise RuntimeError("torch.onnx.export returned no program")
+        raise ModelError("torch.onnx.export returned no program")
     program.save(str(path), external_data=False)
     return path
 
@@ -175,7 +176,7 @@ def package_from_huggingface(output: Path, model_dir: Path, params: dict[str, An
     model: Any = DistilBertForSequenceClassification.from_pretrained(str(model_dir))
     vocab_path = model_dir / "vocab.txt"
     if not vocab_path.exists():
-        raise ValueError(f"{model_dir}: no vocab.txt (a WordPiece vocabulary is required)")
+        raise ConfigError(f"{model_dir}: no vocab.txt (a WordPiece vocabulary is required)")
     labels = [model.config.id2label[i] for i in range(model.config.num_labels)]
     onnx_path = output.with_name(output.name + ".onnx.tmp")
     try:

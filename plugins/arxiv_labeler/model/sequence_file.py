@@ -126,7 +126,7 @@ def sequence_file_bytes(values: Iterable[bytes], sync: bytes | None = None) -> b
     """Encode values as an uncompressed ``NullWritable -> BytesWritable`` SequenceFile."""
     sync = sync if sync is not None else os.urandom(SYNC_SIZE)
     if len(sync) != SYNC_SIZE:
-        raise ValueError(f"sync marker must be {SYNC_SIZE} bytes, got {len(sync)}")
+        raise SequenceFileError(f"sync marker must be {SYNC_SIZE} bytes, got {len(sync)}")
     out = bytearray(MAGIC)
     for class_name in (KEY_CLASS, VALUE_CLASS):
         encoded = class_name.encode("utf-8")

@@ -8,6 +8,7 @@ from airflow.sdk import BaseOperator
 
 from arxiv_labeler.operators.task_failures import permanent_errors_fail_fast
 from arxiv_labeler.run.config import resolve_run_config
+from arxiv_labeler.run.record import run_type
 
 
 class ResolveRunOperator(BaseOperator):
@@ -22,6 +23,7 @@ class ResolveRunOperator(BaseOperator):
                 dict(context["params"]),
                 context.get("data_interval_start"),
                 context.get("data_interval_end"),
+                run_type=run_type(context.get("dag_run")),
             )
         self.log.info(
             "run %s covers %s..%s (from %s), sets=%s, engine=%s, model=%s",

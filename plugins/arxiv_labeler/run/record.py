@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import Any
 
 from arxiv_labeler.classify.result import ClassifyResult
 from arxiv_labeler.harvest.result import HarvestResult
@@ -60,3 +61,11 @@ class RunRecord:
             withdrawn=harvest.withdrawn,
             stage_seconds={"fetch_model": model.seconds, "harvest": harvest.seconds, "classify": classify.seconds},
         )
+
+
+def run_type(dag_run: Any) -> str | None:
+    """``manual``, ``scheduled``, ``backfill``, ... of an Airflow DAG run (the enum's value, not its repr); None without one."""
+    if dag_run is None:
+        return None
+    kind = dag_run.run_type
+    return str(getattr(kind, "value", kind))

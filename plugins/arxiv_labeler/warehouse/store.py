@@ -14,7 +14,7 @@ import logging
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import pyarrow as pa
@@ -80,6 +80,29 @@ class LoadResult:
     papers_updated: int
     papers_withdrawn: int
     labels_written: int
+
+    def to_xcom(self) -> dict[str, Any]:
+        """JSON-able form."""
+        return asdict(self)
+
+    def rows_per_table(self) -> dict[str, int]:
+        """Rows the load wrote per table (OpenLineage's output statistics)."""
+        return {
+            "arxiv_papers": self.papers_inserted + self.papers_updated + self.papers_withdrawn,
+            "arxiv_paper_labels": self.labels_written,
+            "arxiv_pipeline_runs": 1,
+        }
+
+    def asset_extra(self, start: dt.date, end: dt.date, model_id: str) -> dict[str, Any]:
+        """The extra of the load's asset events (what a downstream DAG reads; quality is checked after the load)."""
+        return {
+            "interval": f"{start}..{end}",
+            "model_id": model_id,
+            "labels_written": self.labels_written,
+            "days": [start.isoformat(), end.isoformat()],
+            "papers_loaded": self.papers_inserted + self.papers_updated,
+            "quality": "pending: check_labels records it in arxiv_quality_checks",
+        }
 
 
 def paper_rows(papers: pa.Table, run_id: str) -> tuple[list[tuple[Any, ...]], list[tuple[str, dt.date]]]:

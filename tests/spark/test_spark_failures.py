@@ -37,3 +37,16 @@ def test_a_python_worker_killed_as_it_was_forked_is_named_as_a_dead_worker() -> 
     assert describe_spark_failure(RuntimeError(text)).startswith("a Python worker died")
     parquet_eof = "java.io.EOFException: Reached the end of stream\n\tat org.apache.parquet.hadoop.ParquetFileReader.readFooter"
     assert not describe_spark_failure(RuntimeError(parquet_eof)).startswith("a Python worker died")  # a truncated file is not
+
+
+def test_a_python_worker_s_exception_is_named_by_its_own_last_line() -> None:
+    text = (
+        "An error occurred while calling o90.parquet.\n: org.apache.spark.SparkException: Job aborted due to stage failure: "
+        "Task 0 in stage 3.0 failed 4 times, most recent failure: Lost task 0.3 (TID 9): "
+        "org.apache.spark.api.python.PythonException: Traceback (most recent call last):\n"
+        '  File "/x/pyspark/worker.py", line 2001, in main\n    process()\n'
+        '  File "/x/arxiv_labeler/engines/onnx_engine.py", line 40, in worker_classifier\n    spec = ModelSpec.load(path)\n'
+        "arxiv_labeler.errors.ModelArchiveError: spec.json is not JSON\n\n"
+        "\tat org.apache.spark.api.python.BasePythonRunner$ReaderIterator.handlePythonException(PythonRunner.scala:612)\n"
+    )
+    assert describe_spark_failure(RuntimeError(text)) == "a Python worker raised ModelArchiveError: spec.json is not JSON"

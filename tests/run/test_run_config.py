@@ -81,3 +81,18 @@ def test_the_trigger_form_offers_exactly_arxivs_sets() -> None:
     sets = arxiv_sets()
     assert {"cs", "cs:cs", "cs:cs:AI", "physics:astro-ph", "physics:cond-mat:mtrl-sci", "math:math:NA", "physics:hep-th"} <= sets
     assert not {"cs:nonexistent", "physics:hep-th:XX", "biology"} & sets
+
+
+def test_a_backfill_with_dates_is_refused_saying_it_takes_its_days_from_its_range() -> None:
+    interval = (dt.datetime(2026, 11, 20, 6, tzinfo=UTC), dt.datetime(2026, 11, 21, 6, tzinfo=UTC))
+    with pytest.raises(RunConfigError, match="a backfill takes its days from its date range"):
+        resolve_run_config(BASE | {"from_date": "2026-11-02"}, *interval, run_type="backfill")
+    config = resolve_run_config(BASE, *interval, run_type="backfill")
+    assert (config.start, config.end, config.source) == (dt.date(2026, 11, 20), dt.date(2026, 11, 20), "data_interval")
+    assert resolve_run_config(BASE | {"from_date": "2026-11-02"}, *interval, run_type="manual").start == dt.date(2026, 11, 2)
+
+
+def test_optional_params_left_empty_in_the_form_take_their_defaults() -> None:
+    params = BASE | {"from_date": "2026-11-19", "sets": None, "label_thresholds": None, "drift_warn": None, "drift_fail": ""}
+    config = resolve_run_config(params, None, None)
+    assert (config.sets, config.label_thresholds, config.drift_warn, config.drift_fail) == ([], {}, 0.25, 0.5)

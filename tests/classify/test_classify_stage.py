@@ -179,3 +179,22 @@ def test_text_bytes_count_titles_and_abstracts_in_utf8() -> None:
         PaperRecord("2611.00003", DAY, deleted=True),
     ]
     assert text_bytes(records_table(papers, DAY, DAY, DAY)) == len("Ångström".encode()) + 3 == 13
+
+
+def test_a_failure_inside_a_python_worker_is_named_by_the_worker_s_own_error(spark, tiny_zip: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    import shutil
+
+    from arxiv_labeler.engines.worker_bundle import prepare_bundle
+    from arxiv_labeler.errors import ClassifyJobError
+
+    model_zip = Path(shutil.copy(tiny_zip, tmp_path / "model.zip"))
+    archive = ModelArchive.open(model_zip)
+    bundle = prepare_bundle(archive, model_zip.parent / ".worker-bundles")
+    bundle.onnx_path.write_bytes(b"not an ONNX graph")  # what only the workers read: the driver never loads it
+    engine = OnnxEngine(model_zip, archive.sha256, threads_per_task=1)
+    with pytest.raises(ClassifyJobError) as failure:
+        classify_records(spark, spark.read.parquet(records(tmp_path)), engine, archive, str(tmp_path / "out"), "2026-11-21")
+    message = str(failure.value)
+    assert "a Python worker raised" in message and "An exception was thrown from the Python worker" not in message
+    assert "INVALID_PROTOBUF" in message or "Protobuf parsing failed" in message, message
+    assert not (tmp_path / "out").exists()
