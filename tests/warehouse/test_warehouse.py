@@ -246,3 +246,14 @@ def test_withdrawn_version_lands_withdrawn_with_affiliations_and_is_not_classifi
     assert counted == [(1,)]
     _, labeled = warehouse.query("SELECT arxiv_id FROM arxiv_paper_labels")
     assert labeled == [("2611.00001",)]
+
+
+def test_warehouse_urls_are_shown_without_credentials_and_taken_with_any_postgres_scheme() -> None:
+    from arxiv_labeler.errors import ConfigError
+    from arxiv_labeler.warehouse import postgres_url, without_credentials
+
+    assert without_credentials("postgresql://user:s3cret@db:5432/w") == "postgresql://***@db:5432/w"
+    assert postgres_url("postgresql+psycopg://u:p@db/w") == postgres_url("postgres://u:p@db/w") == "postgresql://u:p@db/w"
+    with pytest.raises(ConfigError) as refused:
+        open_warehouse("mysql://user:s3cret@db/w")
+    assert "s3cret" not in str(refused.value) and "mysql://***@db/w" in str(refused.value)
