@@ -21,11 +21,12 @@ import json
 import logging
 import shutil
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
 from arxiv_labeler.errors import ConfigError, HarvestError
@@ -224,6 +225,26 @@ def _latest_per_id(table: pa.Table) -> pa.Table:
     last = {arxiv_id: index for index, arxiv_id in enumerate(ids)}
     keep = sorted(last.values())
     return table.take(pa.array(keep))
+
+
+def landed_batches(partitions: Sequence[str], batch_size: int) -> Iterator[pa.RecordBatch]:
+    """The landed day partitions' records as record batches, read as they are consumed.
+
+    Raises:
+        HarvestError: a partition is missing (checked now, not when its batches are reached).
+    """
+    paths = [str(_landed_file(partition)) for partition in partitions]
+    if not paths:
+        return iter(())
+    dataset = ds.dataset(paths, schema=PAPER_SCHEMA, format="parquet")
+    return iter(dataset.to_batches(batch_size=batch_size, batch_readahead=1, fragment_readahead=1))  # memory bounded by a batch
+
+
+def _landed_file(partition: str) -> Path:
+    path = Path(partition) / "part-00000.parquet"
+    if not path.exists():
+        raise HarvestError(f"landed partition missing: {path}; re-run the harvest task")
+    return path
 
 
 def read_landed(partitions: Sequence[str]) -> pa.Table:

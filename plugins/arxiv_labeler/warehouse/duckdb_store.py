@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +14,7 @@ import duckdb
 import pyarrow as pa
 
 from arxiv_labeler.errors import CorruptWarehouseFileError, WarehouseLockedError
-from arxiv_labeler.warehouse.store import LABEL_COLUMNS, PAPER_COLUMNS, Warehouse
+from arxiv_labeler.warehouse.store import BATCH_ROWS, LABEL_COLUMNS, PAPER_COLUMNS, Warehouse
 
 _ARROW_TYPES: dict[str, pa.DataType] = {
     "arxiv_id": pa.string(),
@@ -144,12 +145,29 @@ class DuckDbWarehouse(Warehouse):
                 time.sleep(delay)
                 delay = min(delay * 2, 2.0)
 
-    def _stage(self, cursor: Any, table: str, columns: list[str], rows: list[tuple[Any, ...]]) -> None:
-        arrays = [pa.array([r[i] for r in rows], type=_ARROW_TYPES[c]) for i, c in enumerate(columns)]
-        staged = pa.Table.from_arrays(arrays, names=columns)
-        cursor.register(f"{table}_arrow", staged)
-        cursor.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT * FROM {table}_arrow")
-        cursor.unregister(f"{table}_arrow")
+    def _stage(self, cursor: Any, table: str, columns: list[str], rows: Iterable[tuple[Any, ...]]) -> None:
+        schema = pa.schema([(c, _ARROW_TYPES[c]) for c in columns])
+        created = False
+        for chunk in _chunks(rows, BATCH_ROWS):
+            staged = pa.Table.from_arrays(
+                [pa.array([r[i] for r in chunk], type=t) for i, t in enumerate(schema.types)], schema=schema
+            )
+            cursor.register(f"{table}_arrow", staged)
+            verb = f"INSERT INTO {table} SELECT * FROM" if created else f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT * FROM"
+            cursor.execute(f"{verb} {table}_arrow")
+            cursor.unregister(f"{table}_arrow")
+            created = True
+        if not created:  # no rows: an empty table of the right types
+            cursor.register(f"{table}_arrow", schema.empty_table())
+            cursor.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT * FROM {table}_arrow")
+            cursor.unregister(f"{table}_arrow")
 
     def _json(self, placeholder: str) -> str:
         return f"CAST({placeholder} AS JSON)"
+
+
+def _chunks(rows: Iterable[tuple[Any, ...]], size: int) -> Iterator[list[tuple[Any, ...]]]:
+    """``rows`` in lists of at most ``size``."""
+    iterator = iter(rows)
+    while chunk := list(islice(iterator, size)):
+        yield chunk
