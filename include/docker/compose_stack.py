@@ -110,9 +110,8 @@ class ComposeStack:
             ComposeError: it failed (with its output) and ``check`` is set.
         """
         command = ["docker-compose", "-f", str(self.compose_file), "-p", self.project, *args]
-        result = subprocess.run(
-            command, capture_output=True, text=True, timeout=timeout, env={**os.environ, **self.env}, cwd=PROJECT_ROOT, check=False
-        )
+        env = {**os.environ, **self.env}
+        result = subprocess.run(command, capture_output=True, text=True, timeout=timeout, env=env, cwd=PROJECT_ROOT, check=False)
         if check and result.returncode != 0:
             raise ComposeError(f"docker-compose {' '.join(args)} failed ({result.returncode}):\n{result.stderr[-3000:]}")
         return result
@@ -209,9 +208,8 @@ def ensure_demo_model(model_dir: Path = DEMO_MODEL_DIR, python: str = sys.execut
     model_zip = model_dir / "arxiv_groups_demo.zip"
     if not model_zip.exists():
         env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT / "plugins")}
-        subprocess.run(
-            [python, "-m", "arxiv_labeler", "model", "demo", "--output-dir", str(model_dir)], env=env, cwd=PROJECT_ROOT, check=True
-        )
+        command = [python, "-m", "arxiv_labeler", "model", "demo", "--output-dir", str(model_dir)]
+        subprocess.run(command, env=env, cwd=PROJECT_ROOT, check=True)
     return model_zip
 
 
