@@ -30,10 +30,10 @@ DEFAULT_PROJECT = "arxiv-labeler-local"
 DEMO_MODEL_DIR = PROJECT_ROOT / "data" / "demo-model"
 
 # The loopback addresses docker-compose.standins.yaml gives the services.
-API_URL = "http://127.0.0.1:58080"
-S3_ENDPOINT = "http://127.0.0.1:59000"
-OAI_URL = "http://127.0.0.1:58008/oai"
-WAREHOUSE_DSN = "postgresql://warehouse:warehouse@127.0.0.1:55432/arxiv"
+API_URL = "http://127.0.0.1:61080"
+S3_ENDPOINT = "http://127.0.0.1:61900"
+OAI_URL = "http://127.0.0.1:61008/oai"
+WAREHOUSE_DSN = "postgresql://warehouse:warehouse@127.0.0.1:61432/arxiv"
 PASSWORDS_FILE = "/opt/airflow/data/simple_auth_manager_passwords.json"
 ADMIN_USER = "admin"
 

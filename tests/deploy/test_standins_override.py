@@ -71,6 +71,15 @@ def test_the_helpers_loopback_addresses_are_the_override_s() -> None:
     assert OVERRIDE["services"]["minio"]["image"] == standin_images.S3_IMAGE
 
 
+def test_the_override_s_ports_are_above_the_ephemeral_range() -> None:
+    """A listening port inside 32768-60999 can be held by any outgoing connection's local end (it happened)."""
+    text = (PROJECT / "docker-compose.standins.yaml").read_text()
+    ports = {int(port) for port in re.findall(r"(?:127\.0\.0\.1:|-p\"?, \"|PORT: \"|--port=)(\d{4,5})", text)}
+    assert {61432, 61900, 61080, 61008, 61974, 61793, 61794} <= ports
+    low, high = (int(n) for n in Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split())
+    assert all(not low <= port <= high for port in ports), sorted(ports)
+
+
 def test_long_running_services_all_have_healthchecks() -> None:
     for name in compose_stack.LONG_RUNNING_SERVICES:
         base = BASE["services"].get(name, {}).get("healthcheck", {})

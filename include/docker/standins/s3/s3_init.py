@@ -1,7 +1,7 @@
 #!/opt/moto/bin/python
 """Create the model bucket and put model zips in it: what the production `mc` init service does, for moto.
 
-    s3-init --endpoint http://127.0.0.1:59000 --bucket arxiv-models [--upload /models/model.zip ...]
+    s3-init --endpoint http://127.0.0.1:61900 --bucket arxiv-models [--upload /models/model.zip ...]
 
 The stand-in S3 keeps objects in memory, so this runs at every start of the stack; the same
 bytes get the same ETag, so the pipeline's model cache (keyed by ETag) still hits.
