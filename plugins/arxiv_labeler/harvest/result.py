@@ -75,7 +75,7 @@ class HarvestResult:
 
     @property
     def pages(self) -> int:
-        """OAI-PMH pages requested."""
+        """OAI-PMH pages of the landed days (a skipped day's pages were requested by an earlier try of the run)."""
         return sum(d.pages for d in self.days)
 
     def to_xcom(self) -> dict[str, Any]:
