@@ -203,24 +203,23 @@ def test_harvest_task_killed_on_day_4_of_5_is_retried_without_the_3_finished_day
     archive = synthetic_days(first, days, per_day)
     config = RunConfig(first, first + dt.timedelta(days=days - 1), "s3://b/m.zip").to_xcom()
     landing = tmp_path / "landing"
-    with OaiReplayServer(archive, page_size=page_size) as server:
-        connection = json.dumps({"conn_type": "http", "host": server.url, "extra": {"delay_seconds": 0.02}})
+    # Requests: 1 Identify, 2-19 days 1-3, 20 and 21 day 4's first two pages; 22 (its third) stalls until the kill.
+    stall = Faults(slow_on={22}, slow_seconds=60)
+    with OaiReplayServer(archive, page_size=page_size, faults=stall) as server:
+        connection = json.dumps({"conn_type": "http", "host": server.url, "extra": {"delay_seconds": 0.0}})
         env = dict(os.environ, PYTHONPATH=str(PROJECT / "plugins"), AIRFLOW_CONN_ARXIV_OAI=connection)
         task = [sys.executable, "-c", OPERATOR_SCRIPT, json.dumps(config), str(landing), "manual__killed"]
         child = subprocess.Popen(task, env=env)
-        day4 = first + dt.timedelta(days=3)
-        pages_at_kill = 0
         deadline = time.monotonic() + 120
-        while child.poll() is None and time.monotonic() < deadline:
-            checkpoint = next(landing.glob(f"_staging/{day4}-*/checkpoint.json"), None)
-            pages_at_kill = json.loads(checkpoint.read_text() or "{}").get("pages", 0) if checkpoint else 0
-            if pages_at_kill >= 2:
-                child.send_signal(signal.SIGKILL)
-                break
-            time.sleep(0.005)
+        while child.poll() is None and time.monotonic() < deadline and len(server.log.queries) < 22:
+            time.sleep(0.01)
+        child.send_signal(signal.SIGKILL)  # inside request 22: day 4 has two pages checkpointed
         child.wait(timeout=30)
-        assert child.returncode == -signal.SIGKILL and 2 <= pages_at_kill < 6, "the harvest was not killed on day 4"
+        assert child.returncode == -signal.SIGKILL and len(server.log.queries) == 22, "the harvest was not killed on day 4"
+        (checkpoint,) = landing.glob(f"_staging/{first + dt.timedelta(days=3)}-*/checkpoint.json")
+        assert json.loads(checkpoint.read_text())["pages"] == 2
         assert len(list(landing.glob("papers/harvest_day=*/part-00000.parquet"))) == 3
+        assert len(list(landing.glob("_staging/run-*.json"))) == 1  # the killed run's finished days
 
         # The task's retry: the same run id, so the same manifest.
         monkeypatch.setenv("AIRFLOW_CONN_ARXIV_OAI", connection)
@@ -228,6 +227,7 @@ def test_harvest_task_killed_on_day_4_of_5_is_retried_without_the_3_finished_day
         retry = HarvestArxivOperator(task_id="harvest", run_config=config, landing_dir=str(landing))
         result = retry.execute({"run_id": "manual__killed"})
         retried = [q for q in server.log.queries[before:] if "verb=ListRecords" in q]
+        assert not (landing / "_staging").exists()  # nothing left once the interval is landed
         # A new run of the interval (another trigger, a backfill reprocessing it) asks for every day again.
         before = len(server.log.queries)
         fresh = HarvestArxivOperator(task_id="harvest", run_config=config, landing_dir=str(landing))
@@ -235,10 +235,10 @@ def test_harvest_task_killed_on_day_4_of_5_is_retried_without_the_3_finished_day
         fresh_requests = [q for q in server.log.queries[before:] if "verb=ListRecords" in q]
 
     assert result["skipped_days"] == 3 and [d["skipped"] for d in result["days"]] == [True, True, True, False, False]
-    assert len(retried) == (6 - pages_at_kill) + 6  # the rest of day 4 from its checkpoint, then day 5
-    assert "resumptionToken" in retried[0]
+    # Day 4 from its checkpointed page 3, then day 5: 10 requests, where harvesting days 1-3 again made it 28.
+    assert len(retried) == 4 + 6 and "resumptionToken" in retried[0]
     assert result["records"] == days * per_day == fresh_result["records"]
     assert len(fresh_requests) == 30 and fresh_result["skipped_days"] == 0
     ids = [i for p in result["partitions"] for i in pq.read_table(Path(p) / "part-00000.parquet").column("arxiv_id").to_pylist()]
     assert len(ids) == len(set(ids)) == days * per_day
-    assert not (landing / "_staging").exists()  # nothing left once the interval is landed
+    assert not (landing / "_staging").exists()

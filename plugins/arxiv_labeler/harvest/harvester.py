@@ -114,7 +114,7 @@ class Harvester:
                 log.info("%s already landed by this run (%s): not requested again", day, manifest.path.name)
                 day_result.skipped = True
             else:
-                day_result = self.harvest_day(day)
+                day_result = self._land_day(day)
                 manifest.record(day, day_result, partition_file)
             result.days.append(day_result)
             result.partitions.append(str(self.partition_dir(day)))
@@ -156,6 +156,12 @@ class Harvester:
 
     def harvest_day(self, day: dt.date) -> DayResult:
         """Harvest one day (all configured sets), resuming from a checkpoint when one exists."""
+        result = self._land_day(day)
+        _remove_if_empty(self.staging_root)  # alone, a day leaves no empty _staging/ (harvest() cleans up at its end)
+        return result
+
+    def _land_day(self, day: dt.date) -> DayResult:
+        """Harvest one day into its partition, resuming from its checkpoint (the staging root is left for the caller)."""
         staging = self._staging_dir(day)
         try:
             try:
@@ -242,7 +248,6 @@ class Harvester:
         finally:
             ready.unlink(missing_ok=True)
         shutil.rmtree(staging, ignore_errors=True)
-        _remove_if_empty(staging.parent)  # a lone day leaves no empty _staging/ (a run manifest keeps it)
         log.info(
             "harvested %s: %d records (%d new, %d of unknown version, %d deleted) in %d pages",
             day,
