@@ -116,6 +116,22 @@ with DAG(
         "drift_fail": Param(
             settings.DRIFT_FAIL, type=["null", "number"], minimum=0, maximum=1, title="Label drift (Jensen-Shannon) failure"
         ),
+        "category_agreement_warn": Param(
+            settings.CATEGORY_AGREEMENT_WARN,
+            type=["null", "number"],
+            minimum=0,
+            maximum=1,
+            title="Agreement with the authors' primary categories: warning below",
+            description="Share of the run's labels equal to the paper's primary group (or category), for models "
+            "whose labels are arXiv's groups or categories; unclassified papers are not counted. Empty: the default.",
+        ),
+        "category_agreement_fail": Param(
+            settings.CATEGORY_AGREEMENT_FAIL,
+            type=["null", "number"],
+            minimum=0,
+            maximum=1,
+            title="Agreement with the authors' primary categories: failure below",
+        ),
     },
 ) as dag:
     resolve = ResolveRunOperator(
@@ -177,7 +193,8 @@ with DAG(
         warehouse_conn_id=settings.WAREHOUSE_CONN_ID,
         retries=0,
         doc_md=(
-            "Data-quality checks on the run's labels (counts, scores, confidence, drift, empty announcement days), "
+            "Data-quality checks on the run's labels (counts, scores, confidence, drift, empty announcement days, "
+            "agreement with the authors' categories), "
             "stored in `arxiv_quality_checks`. A failed check fails this task; the load stays committed."
         ),
     )

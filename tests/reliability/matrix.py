@@ -305,6 +305,21 @@ FAULTS = [
     ),
     Fault(
         "harvest",
+        "task SIGKILLed on day 4 (page 2) of a 5-day interval, then retried",
+        "the retry (same run id) skips the 3 days the killed try landed (the run's manifest in _staging/) and resumes "
+        "day 4 at its checkpointed page: 10 ListRecords instead of 28; a new run of the interval requests all 30",
+        "`<day> already landed by this run (run-<hash>.json): not requested again`",
+        "tests/reliability/test_harvest_faults.py::test_harvest_task_killed_on_day_4_of_5_is_retried_without_the_3_finished_days",
+    ),
+    Fault(
+        "harvest",
+        "an interval wholly before earliestDatestamp or after today",
+        "empty: zero records, a success, no ListRecords request",
+        "`interval 1970-01-01..1970-01-02 is empty: it ends before the repository's earliestDatestamp 2005-09-16`",
+        "tests/harvest/test_harvester.py::test_an_interval_wholly_outside_the_repository_range_is_empty",
+    ),
+    Fault(
+        "harvest",
         "HTTP 500 persisting",
         "gives up after the retries",
         "`<url>: gave up after N attempts; last: HTTP 500`",

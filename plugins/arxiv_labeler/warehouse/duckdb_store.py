@@ -55,14 +55,24 @@ class _DuckDbCursor:
     DML row counts as a result row rather than ``rowcount``.
     """
 
-    def __init__(self, connection: duckdb.DuckDBPyConnection) -> None:
+    def __init__(self, connection: duckdb.DuckDBPyConnection, path: Path) -> None:
         self.connection = connection
+        self.path = path
         self.rows: list[tuple[Any, ...]] = []
         self.description: Any = None
         self.rowcount = -1
 
     def execute(self, sql: str, params: Any = None) -> None:
-        result = self.connection.execute(sql, params) if params is not None else self.connection.execute(sql)
+        try:
+            result = self.connection.execute(sql, params) if params is not None else self.connection.execute(sql)
+        except duckdb.IOException as exc:
+            # A file cut short can pass connect() and fail only where a query first reads past its end.
+            if "could not read" not in str(exc).lower():
+                raise
+            raise CorruptWarehouseFileError(
+                f"{self.path} is not a readable DuckDB database ({str(exc).strip()[:200]}): "
+                "refusing to start a new warehouse over it; restore it or move it away"
+            ) from exc
         self.description = result.description
         self.rows = result.fetchall() if result.description else []
         is_dml = sql.lstrip().upper().startswith(("UPDATE", "DELETE", "INSERT"))
@@ -82,11 +92,12 @@ class _DuckDbCursor:
 
 
 class _DuckDbConnection:
-    def __init__(self, connection: duckdb.DuckDBPyConnection) -> None:
+    def __init__(self, connection: duckdb.DuckDBPyConnection, path: Path) -> None:
         self.connection = connection
+        self.path = path
 
     def cursor(self) -> _DuckDbCursor:
-        return _DuckDbCursor(self.connection)
+        return _DuckDbCursor(self.connection, self.path)
 
     def close(self) -> None:
         self.connection.close()
@@ -129,7 +140,7 @@ class DuckDbWarehouse(Warehouse):
         delay = 0.1
         while True:
             try:
-                return _DuckDbConnection(duckdb.connect(str(self.path)))
+                return _DuckDbConnection(duckdb.connect(str(self.path)), self.path)
             except duckdb.IOException as exc:
                 # Another process (a parallel backfill run) holds the file lock: wait our turn.
                 if "lock" not in str(exc).lower():
