@@ -158,7 +158,10 @@ with DAG(
         landing_dir=str(DATA / "landing"),
         http_conn_id=settings.OAI_CONN_ID,
         pool=settings.OAI_POOL,
-        doc_md="OAI-PMH ListRecords for each day, 3 s between requests. A retry resumes from the last checkpointed page.",
+        doc_md=(
+            "OAI-PMH ListRecords for each day, 3 s between requests. A retry skips the days this run already landed "
+            "and resumes the interrupted one from its last checkpointed page."
+        ),
         **NETWORK_RETRIES,
     )
     classify = ClassifyPapersOperator(
