@@ -45,6 +45,8 @@ from arxiv_labeler.harvest.taxonomy import validate_set
 
 log = logging.getLogger(__name__)
 
+PAGE_ROW_GROUP = 5_000  # the landed file's row groups: what a load streams at a time
+
 
 def days_in(start: dt.date, end: dt.date) -> list[dt.date]:
     """Every day from start to end, both inclusive."""
@@ -222,32 +224,22 @@ class Harvester:
         return self._publish(day, staging, result)
 
     def _publish(self, day: dt.date, staging: Path, result: DayResult) -> DayResult:
-        tables = [pq.read_table(p) for p in sorted(staging.glob("page-*.parquet"))]
-        table = pa.concat_tables(tables) if tables else PAPER_SCHEMA.empty_table()
-        table = _latest_per_id(table)
-        result.records = table.num_rows
-        result.deleted = sum(1 for v in table.column("deleted").to_pylist() if v)
-        is_new = table.column("is_new").to_pylist()
-        deleted = table.column("deleted").to_pylist()
-        result.new = sum(1 for v in is_new if v)
-        result.new_unknown = sum(1 for v, gone in zip(is_new, deleted, strict=True) if v is None and not gone)
-        result.withdrawn = sum(1 for v in table.column("withdrawn").to_pylist() if v)
-        raw_target = self.landing_root / "raw" / f"harvest_day={day.isoformat()}"
-        shutil.rmtree(raw_target, ignore_errors=True)
-        raw_target.mkdir(parents=True)
-        for page in sorted(staging.glob("page-*.xml.gz")):
-            shutil.copy2(page, raw_target / page.name)
         target = self.partition_dir(day)
         # Written beside, then renamed over the part file: a run of the same day still reading it (its classify
         # job, its load) keeps the file it opened or gets the new one, never a missing or half-written file.
         ready = target.with_name(f".{target.name}.writing-{uuid.uuid4().hex[:8]}.parquet")
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
-            pq.write_table(table, ready)
+            _write_latest_per_id(sorted(staging.glob("page-*.parquet")), ready, result)
             target.mkdir(exist_ok=True)
             ready.replace(target / "part-00000.parquet")
         finally:
             ready.unlink(missing_ok=True)
+        raw_target = self.landing_root / "raw" / f"harvest_day={day.isoformat()}"
+        shutil.rmtree(raw_target, ignore_errors=True)
+        raw_target.mkdir(parents=True)
+        for page in sorted(staging.glob("page-*.xml.gz")):
+            shutil.copy2(page, raw_target / page.name)
         shutil.rmtree(staging, ignore_errors=True)
         log.info(
             "harvested %s: %d records (%d new, %d of unknown version, %d deleted) in %d pages",
@@ -274,14 +266,39 @@ def _remove_if_empty(directory: Path) -> None:
         directory.rmdir()
 
 
-def _latest_per_id(table: pa.Table) -> pa.Table:
-    """Keep one row per arxiv_id (the last seen: later pages and sets carry the same or newer data)."""
-    if table.num_rows == 0:
-        return table
-    ids = table.column("arxiv_id").to_pylist()
-    last = {arxiv_id: index for index, arxiv_id in enumerate(ids)}
-    keep = sorted(last.values())
-    return table.take(pa.array(keep))
+def _write_latest_per_id(pages: Sequence[Path], target: Path, result: DayResult) -> None:
+    """Write the day's records, one row per arxiv_id (the last seen: later pages and sets carry the same or newer data).
+
+    Page by page: a pass over the ids alone finds each paper's last row, a second writes the pages' kept rows,
+    so memory holds one page whatever the day's size. ``result`` gets the day's counts.
+    """
+    last: dict[str, tuple[int, int]] = {}
+    for page_index, page in enumerate(pages):
+        for row, arxiv_id in enumerate(pq.read_table(page, columns=["arxiv_id"]).column("arxiv_id").to_pylist()):
+            last[arxiv_id] = (page_index, row)
+    counts = {"records": 0, "deleted": 0, "new": 0, "new_unknown": 0, "withdrawn": 0}
+    with pq.ParquetWriter(target, PAPER_SCHEMA) as writer:
+        for page_index, page in enumerate(pages):
+            table = pq.read_table(page, schema=PAPER_SCHEMA)
+            ids = table.column("arxiv_id").to_pylist()
+            kept = table.take(pa.array([row for row, arxiv_id in enumerate(ids) if last[arxiv_id] == (page_index, row)]))
+            _count(kept, counts)
+            writer.write_table(kept, row_group_size=PAGE_ROW_GROUP)
+        if not pages:
+            writer.write_table(PAPER_SCHEMA.empty_table())
+    for name, value in counts.items():
+        setattr(result, name, value)
+
+
+def _count(table: pa.Table, counts: dict[str, int]) -> None:
+    """Add a page's records, deletions, new papers, papers of unknown version and withdrawn ones to ``counts``."""
+    deleted = table.column("deleted").to_pylist()
+    is_new = table.column("is_new").to_pylist()
+    counts["records"] += table.num_rows
+    counts["deleted"] += sum(1 for v in deleted if v)
+    counts["new"] += sum(1 for v in is_new if v)
+    counts["new_unknown"] += sum(1 for v, gone in zip(is_new, deleted, strict=True) if v is None and not gone)
+    counts["withdrawn"] += sum(1 for v in table.column("withdrawn").to_pylist() if v)
 
 
 def landed_batches(partitions: Sequence[str], batch_size: int) -> Iterator[pa.RecordBatch]:
