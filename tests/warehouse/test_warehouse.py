@@ -27,7 +27,7 @@ MODEL_B = ModelInfo("b@sha256:bbb", "b", "bbb", ["cs", "math", "physics", "stat"
 def warehouse(request: pytest.FixtureRequest, tmp_path: Path) -> Warehouse:
     url = f"duckdb://{tmp_path / 'w.duckdb'}" if request.param == "duckdb" else request.getfixturevalue("postgres_dsn")
     store = open_warehouse(url)
-    assert store.migrate() == [1, 2, 3]
+    assert store.migrate() == [1, 2, 3, 4]
     assert store.migrate() == []  # recorded: applied once
     return store
 
