@@ -29,12 +29,16 @@ WHERE a.model_id = ? AND NOT p.withdrawn
   AND (CAST(? AS DATE) IS NULL OR p.datestamp >= ?) AND (CAST(? AS DATE) IS NULL OR p.datestamp <= ?)
 """
 LABEL_PAIRS = "SELECT p.arxiv_group, a.label, b.label, count(*)" + BOTH_LABELED + "GROUP BY 1, 2, 3"
+# Materialized, then sorted: a LIMIT straight over the join lets PostgreSQL walk the primary key through every paper.
 CHANGED = (
     """
-SELECT a.arxiv_id, p.arxiv_group, p.datestamp, a.label, a.score, CAST(a.scores AS VARCHAR),
-       b.label, b.score, CAST(b.scores AS VARCHAR)"""
+WITH changed AS MATERIALIZED (
+SELECT a.arxiv_id, p.arxiv_group, p.datestamp, a.label AS label_a, a.score AS score_a, CAST(a.scores AS VARCHAR) AS scores_a,
+       b.label AS label_b, b.score AS score_b, CAST(b.scores AS VARCHAR) AS scores_b"""
     + BOTH_LABELED
-    + "  AND a.label <> b.label\nORDER BY a.arxiv_id"
+    + """  AND a.label <> b.label
+)
+SELECT * FROM changed ORDER BY arxiv_id"""
 )
 
 

@@ -27,32 +27,43 @@ class DayRange:
         return {"from": self.start.isoformat(), "until": self.end.isoformat(), "range_source": self.source}
 
 
-def _latest_labeled_day(session: ReadSession, model_id: str | None) -> dt.date | None:
-    # ORDER BY ... LIMIT 1 rather than max(): PostgreSQL walks the datestamp index backwards and stops at the first labeled paper
+def _postgres_latest(session: ReadSession, model_id: str | None) -> tuple[dt.date, dt.date] | None:
+    # ORDER BY ... LIMIT 1: PostgreSQL walks the datestamp index backwards and stops at the first labeled paper
     model = "AND l.model_id = ?" if model_id else ""
-    latest = session.scalar(
-        f"""
-        SELECT p.datestamp FROM arxiv_papers p
-        WHERE NOT p.withdrawn AND EXISTS (SELECT 1 FROM arxiv_paper_labels l WHERE l.arxiv_id = p.arxiv_id {model})
-        ORDER BY p.datestamp DESC LIMIT 1
-        """,
-        [model_id] if model_id else [],
-    )
-    return _as_date(latest)
-
-
-def _earliest_labeled_day(session: ReadSession, model_id: str | None, start: dt.date, end: dt.date) -> dt.date | None:
-    model = "AND l.model_id = ?" if model_id else ""
+    labeled = f"NOT p.withdrawn AND EXISTS (SELECT 1 FROM arxiv_paper_labels l WHERE l.arxiv_id = p.arxiv_id {model})"
+    models = [model_id] if model_id else []
+    latest = _as_date(session.scalar(f"SELECT p.datestamp FROM arxiv_papers p WHERE {labeled} ORDER BY 1 DESC LIMIT 1", models))
+    if latest is None:
+        return None
+    window = [latest - dt.timedelta(days=DEFAULT_DAYS - 1), latest]
     earliest = session.scalar(
-        f"""
-        SELECT p.datestamp FROM arxiv_papers p
-        WHERE NOT p.withdrawn AND p.datestamp BETWEEN ? AND ?
-          AND EXISTS (SELECT 1 FROM arxiv_paper_labels l WHERE l.arxiv_id = p.arxiv_id {model})
-        ORDER BY p.datestamp LIMIT 1
-        """,
-        [start, end, *([model_id] if model_id else [])],
+        f"SELECT p.datestamp FROM arxiv_papers p WHERE p.datestamp BETWEEN ? AND ? AND {labeled} ORDER BY 1 LIMIT 1",
+        [*window, *models],
     )
-    return _as_date(earliest)
+    return _as_date(earliest) or latest, latest
+
+
+def _duckdb_latest(session: ReadSession, model_id: str | None) -> tuple[dt.date, dt.date] | None:
+    # a join over the newest papers' window first: a hash join over every label row costs 10 times more and is rarely needed
+    model = "AND l.model_id = ?" if model_id else ""
+    models = [model_id] if model_id else []
+    labeled = f"FROM arxiv_papers p JOIN arxiv_paper_labels l ON l.arxiv_id = p.arxiv_id WHERE NOT p.withdrawn {model}"
+    newest = _as_date(session.scalar("SELECT max(datestamp) FROM arxiv_papers"))
+    if newest is None:
+        return None
+    window = [newest - dt.timedelta(days=DEFAULT_DAYS - 1), newest]
+    _, found = session.query(
+        f"SELECT min(p.datestamp), max(p.datestamp) {labeled} AND p.datestamp BETWEEN ? AND ?", [*models, *window]
+    )
+    if found and found[0][1] is not None and found[0][1] == newest:
+        return _as_date(found[0][0]) or newest, newest
+    latest = _as_date(session.scalar(f"SELECT max(p.datestamp) {labeled}", models))
+    if latest is None:
+        return None
+    window = [latest - dt.timedelta(days=DEFAULT_DAYS - 1), latest]
+    return _as_date(
+        session.scalar(f"SELECT min(p.datestamp) {labeled} AND p.datestamp BETWEEN ? AND ?", [*models, *window])
+    ) or latest, latest
 
 
 def _as_date(value: object) -> dt.date | None:
@@ -63,12 +74,11 @@ def _as_date(value: object) -> dt.date | None:
 
 def latest_labeled_range(session: ReadSession, model_id: str | None = None, today: dt.date | None = None) -> DayRange:
     """The last labeled day and the labeled days up to ``DEFAULT_DAYS`` before it; today's window when nothing is labeled."""
-    latest = _latest_labeled_day(session, model_id)
-    if latest is None:
+    found = _postgres_latest(session, model_id) if session.dialect == "postgres" else _duckdb_latest(session, model_id)
+    if found is None:
         end = today or dt.datetime.now(dt.UTC).date()
         return DayRange(end - dt.timedelta(days=DEFAULT_DAYS - 1), end, "today")
-    window_start = latest - dt.timedelta(days=DEFAULT_DAYS - 1)
-    return DayRange(_earliest_labeled_day(session, model_id, window_start, latest) or latest, latest, "latest_labels")
+    return DayRange(found[0], found[1], "latest_labels")
 
 
 def resolve_range(session: ReadSession, start: dt.date | None, end: dt.date | None, model_id: str | None = None) -> DayRange:

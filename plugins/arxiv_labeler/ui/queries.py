@@ -22,33 +22,41 @@ class Filters:
     group: str | None = None
 
 
-def labels_per_day(session: ReadSession, f: Filters) -> list[dict[str, Any]]:
-    """Papers per day, paper group and label (one row per paper and model that labeled it)."""
+def label_counts(session: ReadSession, f: Filters) -> list[dict[str, Any]]:
+    """Label rows per day, paper group, label and model in the range, with the model's last labeling: one pass for the summary."""
     return session.rows(
         """
-        SELECT p.datestamp AS day, p.arxiv_group AS paper_group, l.label AS label, count(*) AS papers
+        SELECT p.datestamp AS day, p.arxiv_group AS paper_group, l.label AS label, l.model_id, count(*) AS papers,
+               max(l.labeled_at) AS last_labeled
         FROM arxiv_papers p JOIN arxiv_paper_labels l ON l.arxiv_id = p.arxiv_id
-        WHERE NOT p.withdrawn AND p.datestamp BETWEEN ? AND ?
-          AND (CAST(? AS VARCHAR) IS NULL OR l.model_id = ?)
-          AND (CAST(? AS VARCHAR) IS NULL OR l.label = ?)
-        GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
-        """,
-        [f.days.start, f.days.end, f.model_id, f.model_id, f.group, f.group],
-    )
-
-
-def models_in_range(session: ReadSession, f: Filters) -> list[dict[str, Any]]:
-    """The models with label rows in the range and how many papers each labeled."""
-    return session.rows(
-        """
-        SELECT m.model_id, m.name, count(l.arxiv_id) AS papers, max(l.labeled_at) AS last_labeled
-        FROM arxiv_models m JOIN arxiv_paper_labels l ON l.model_id = m.model_id
-        JOIN arxiv_papers p ON p.arxiv_id = l.arxiv_id
-        WHERE p.datestamp BETWEEN ? AND ? AND (CAST(? AS VARCHAR) IS NULL OR m.model_id = ?)
-        GROUP BY 1, 2 ORDER BY 3 DESC, 1
+        WHERE NOT p.withdrawn AND p.datestamp BETWEEN ? AND ? AND (CAST(? AS VARCHAR) IS NULL OR l.model_id = ?)
+        GROUP BY 1, 2, 3, 4
         """,
         [f.days.start, f.days.end, f.model_id, f.model_id],
     )
+
+
+def labels_per_day(counts: list[dict[str, Any]], group: str | None) -> list[dict[str, Any]]:
+    """Papers per day, paper group and label (one per paper and model that labeled it), of one label when ``group`` is set."""
+    per_day: dict[tuple[Any, Any, str], int] = {}
+    for row in counts:
+        if group is None or row["label"] == group:
+            key = (row["day"], row["paper_group"], row["label"])
+            per_day[key] = per_day.get(key, 0) + int(row["papers"])
+    ordered = sorted(per_day.items(), key=lambda item: (str(item[0][0]), item[0][1] or "", item[0][2]))
+    return [{"day": str(day), "paper_group": group_, "label": label, "papers": n} for (day, group_, label), n in ordered]
+
+
+def models_in_range(session: ReadSession, counts: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The models with label rows in the range, how many papers each labeled and when last, most papers first."""
+    names = {m["model_id"]: m["name"] for m in models(session)}
+    totals: dict[str, list[Any]] = {}
+    for row in counts:
+        entry = totals.setdefault(row["model_id"], [0, row["last_labeled"]])
+        entry[0] += int(row["papers"])
+        entry[1] = max(entry[1], row["last_labeled"])
+    ordered = sorted(totals.items(), key=lambda item: (-item[1][0], item[0]))
+    return [{"model_id": m, "name": names.get(m, m), "papers": n, "last_labeled": str(last)} for m, (n, last) in ordered]
 
 
 def runs(session: ReadSession, f: Filters, limit: int = 20) -> list[dict[str, Any]]:
@@ -84,17 +92,16 @@ def group_shares(per_day: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def summary(session: ReadSession, f: Filters) -> dict[str, Any]:
     """The ``/api/summary`` answer: the range used, totals, per day and label, shares, models, runs."""
-    per_day = labels_per_day(session, f)
+    counts = label_counts(session, f)
+    per_day = labels_per_day(counts, f.group)
     return {
         **f.days.as_json(),
         "model": f.model_id,
         "group": f.group,
-        "papers": sum(int(r["papers"]) for r in per_day),
-        "per_day": [{**r, "day": str(r["day"]), "papers": int(r["papers"])} for r in per_day],
+        "papers": sum(r["papers"] for r in per_day),
+        "per_day": per_day,
         "shares": group_shares(per_day),
-        "models": [
-            {**m, "papers": int(m["papers"]), "last_labeled": str(m["last_labeled"])} for m in models_in_range(session, f)
-        ],
+        "models": models_in_range(session, counts),
         "runs": [
             {
                 **r,

@@ -134,5 +134,8 @@ class WarehouseReader:
             raise WarehouseUnavailableError(f"cannot reach the PostgreSQL warehouse ({cause[:160]}); retry in a moment") from None
         with connection:
             connection.execute("SET TRANSACTION READ ONLY")
+            # interactive queries: JIT compiling costs more than it saves, and a year's sort or hash fits in 64 MB
+            connection.execute("SET LOCAL jit = off")
+            connection.execute("SET LOCAL work_mem = '64MB'")
             migrated = connection.execute("SELECT to_regclass('arxiv_pipeline_runs') IS NOT NULL").fetchone()
             yield connection if migrated and migrated[0] else None
