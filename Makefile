@@ -9,7 +9,7 @@ ARXIV_REPLAY_DATA ?= include/replay/arxiv-2008-11-26.jsonl
 TRAINING_DATA ?= ../shared/data/arxiv-labeled-abstracts.csv
 DEMO_MODEL := data/demo-model/arxiv_groups_demo.zip
 
-.PHONY: demo airflow test lint typecheck unit venv demo-model demo-head bench bench-int8 clean help
+.PHONY: demo airflow test lint typecheck unit venv demo-model demo-head bench bench-int8 bench-ui clean help
 
 help:
 	@echo "make demo        run the DAG for one day on the local stack (DAY=YYYY-MM-DD, ARXIV_REPLAY_DATA=...)"
@@ -19,6 +19,7 @@ help:
 	@echo "make demo-head   retrain the committed head from TRAINING_DATA (default ../shared/data/arxiv-labeled-abstracts.csv)"
 	@echo "make bench       classify-stage benchmark (figures + chart in bench/results)"
 	@echo "make bench-int8  where int8 loses label agreement on the demo model (bench/results/int8_sensitivity.json)"
+	@echo "make bench-ui    the labels page's queries on 1,000,000 papers, DuckDB and PostgreSQL (bench/results/papers_view_benchmark.json)"
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -60,6 +61,10 @@ bench: $(VENV)/.installed
 
 bench-int8: $(VENV)/.installed $(DEMO_MODEL)
 	$(PY) bench/int8_sensitivity.py
+
+# The papers view's requests on a generated warehouse of 1,000,000 papers and two models (needs PostgreSQL; about 15 minutes).
+bench-ui: $(VENV)/.installed
+	$(PY) bench/papers_view_benchmark.py
 
 clean:
 	rm -rf data/demo bench/results .mypy_cache .ruff_cache
