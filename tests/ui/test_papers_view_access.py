@@ -73,3 +73,31 @@ def test_dollar_quoted_bodies_stay_one_statement() -> None:
         "DO $body$ BEGIN x; END $body$",
         "SELECT 1",
     ]
+
+
+def test_without_pg_trgm_the_migration_goes_on_and_the_search_scans(postgres_dsn: str) -> None:
+    import uuid
+
+    from tests.ui.conftest import fill
+
+    role = f"arxiv_ui_noext_{uuid.uuid4().hex[:8]}"  # may create tables, not extensions (no CREATE on the database)
+    with psycopg.connect(postgres_dsn, autocommit=True) as admin:
+        admin.execute(f"CREATE ROLE {role} LOGIN")
+        admin.execute(f"GRANT CREATE ON SCHEMA public TO {role}")
+    try:
+        url = postgres_dsn.replace("://postgres@", f"://{role}@")
+        store = open_warehouse(url)
+        assert store.migrate() == [1, 2, 3, 4]  # the DO block caught insufficient_privilege
+        fill(store)
+        with WarehouseReader(url).session() as session:
+            assert not session.scalar("SELECT count(*) FROM pg_extension WHERE extname = 'pg_trgm'")
+            assert session.scalar("SELECT to_regclass('arxiv_papers_text_trgm_idx')") is None
+            assert session.scalar("SELECT to_regclass('arxiv_papers_datestamp_idx')") is not None
+        app = create_app(lambda: url)
+        app.dependency_overrides[signed_in_user] = lambda: "tester"
+        body = TestClient(app).get("/api/papers", params={"q": "graph neural"}).json()
+        assert {r["arxiv_id"] for r in body["papers"]} == {"2611.00001", "2611.00004"}
+    finally:
+        with psycopg.connect(postgres_dsn, autocommit=True) as admin:
+            admin.execute(f"DROP OWNED BY {role}")  # its tables and its grant in this database: then the role can go
+            admin.execute(f"DROP ROLE {role}")

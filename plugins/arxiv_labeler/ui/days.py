@@ -55,15 +55,19 @@ def _duckdb_latest(session: ReadSession, model_id: str | None) -> tuple[dt.date,
     _, found = session.query(
         f"SELECT min(p.datestamp), max(p.datestamp) {labeled} AND p.datestamp BETWEEN ? AND ?", [*models, *window]
     )
-    if found and found[0][1] is not None and found[0][1] == newest:
+    if found and found[0][1] == newest:
         return _as_date(found[0][0]) or newest, newest
-    latest = _as_date(session.scalar(f"SELECT max(p.datestamp) {labeled}", models))
+    # no label on the newest papers' day: the latest labeled day overall (within the window when it has one)
+    latest = (
+        _as_date(found[0][1])
+        if found and found[0][1] is not None
+        else _as_date(session.scalar(f"SELECT max(p.datestamp) {labeled}", models))
+    )
     if latest is None:
         return None
     window = [latest - dt.timedelta(days=DEFAULT_DAYS - 1), latest]
-    return _as_date(
-        session.scalar(f"SELECT min(p.datestamp) {labeled} AND p.datestamp BETWEEN ? AND ?", [*models, *window])
-    ) or latest, latest
+    earliest = session.scalar(f"SELECT min(p.datestamp) {labeled} AND p.datestamp BETWEEN ? AND ?", [*models, *window])
+    return _as_date(earliest) or latest, latest
 
 
 def _as_date(value: object) -> dt.date | None:

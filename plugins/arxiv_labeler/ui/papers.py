@@ -188,12 +188,6 @@ def page_keys_sql(q: PaperQuery, dialect: Dialect) -> tuple[str, list[Any]]:
     return sql, [*params, *keyset_params, q.limit + 1]
 
 
-def count_sql(q: PaperQuery, dialect: Dialect) -> tuple[str, list[Any]]:
-    """How many rows the list's filters match (cursor and limit aside)."""
-    clauses, params = _filters(q, dialect)
-    return f"SELECT count(*) {_FROM} WHERE {' AND '.join(clauses)}", params
-
-
 def _row_columns(dialect: Dialect) -> str:
     return (
         f"p.arxiv_id, p.title, p.authors[1:{FIRST_AUTHORS}] AS first_authors, {_AUTHOR_COUNT[dialect]} AS authors_total, "
