@@ -111,8 +111,17 @@ class DuckDbWarehouse(Warehouse):
     @contextmanager
     def transaction(self) -> Iterator[Any]:
         """As :meth:`Warehouse.transaction`, serialized per file (DuckDB aborts conflicting concurrent writers)."""
-        with _file_lock(self.path), super().transaction() as cursor:
-            yield cursor
+        try:
+            with _file_lock(self.path), super().transaction() as cursor:
+                yield cursor
+        except duckdb.IOException as exc:
+            # a truncated file can open and fail only when a query reaches a block past its end
+            if "could not read enough bytes" not in str(exc).lower():
+                raise
+            raise WarehouseFileError(
+                f"{self.path} is not a readable DuckDB database ({str(exc).strip()[:200]}): "
+                "refusing to start a new warehouse over it; restore it or move it away"
+            ) from exc
 
     def __init__(self, path: Path, lock_timeout_seconds: float = 600.0) -> None:
         self.path = path
