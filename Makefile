@@ -9,7 +9,7 @@ ARXIV_REPLAY_DATA ?= include/replay/arxiv-2008-11-26.jsonl
 TRAINING_DATA ?= ../shared/data/arxiv-labeled-abstracts.csv
 DEMO_MODEL := data/demo-model/arxiv_groups_demo.zip
 
-.PHONY: demo airflow test lint typecheck unit venv demo-model demo-head bench bench-int8 bench-scale images compose compose-down clean help
+.PHONY: demo airflow test lint typecheck unit venv demo-model demo-head bench bench-int8 bench-scale bench-ui images compose compose-down clean help
 
 help:
 	@echo "make demo        run the DAG for one day on the local stack (DAY=YYYY-MM-DD, ARXIV_REPLAY_DATA=...)"
@@ -23,6 +23,7 @@ help:
 	@echo "make images      the local stand-in images and the project image on them (cached; starts dockerd if needed)"
 	@echo "make compose     docker-compose.yaml + docker-compose.standins.yaml on 127.0.0.1, detached, until make compose-down"
 	@echo "make compose-down  stop that stack (COMPOSE_VOLUMES=1 also removes its volumes) and the dockerd it started"
+	@echo "make bench-ui    the labels page's queries on 1,000,000 papers, DuckDB and PostgreSQL (bench/results/papers_view_benchmark.json)"
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -79,6 +80,10 @@ compose: $(VENV)/.installed $(DEMO_MODEL)
 
 compose-down: $(VENV)/.installed
 	$(PY) include/docker/compose_stack.py down $(if $(COMPOSE_VOLUMES),--volumes,)
+
+# The papers view's requests on a generated warehouse of 1,000,000 papers and two models (needs PostgreSQL; about 15 minutes).
+bench-ui: $(VENV)/.installed
+	$(PY) bench/papers_view_benchmark.py
 
 clean:
 	rm -rf data/demo bench/results .mypy_cache .ruff_cache

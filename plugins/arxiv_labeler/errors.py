@@ -24,9 +24,11 @@
     |   +-- WarehouseFileError         a DuckDB file the load cannot use
     |   |   +-- CorruptWarehouseFileError [P]  not a database (truncated, overwritten): never replaced by a new one
     |   |   +-- WarehouseLockedError   held by another writer past the lock timeout
-    |   +-- WarehouseBusyError         a read while a load holds the DuckDB file (the page answers 503)
+    |   +-- WarehouseUnavailableError  the labels page cannot read it now (it answers 503)
+    |   |   +-- WarehouseBusyError     a read while a load holds the DuckDB file
     |   +-- WarehouseConnectionError   PostgreSQL lost or unreachable (a retry is safe)
     +-- QualityCheckFailedError [P]    a data-quality check failed (the load stays committed)
+    +-- ConfigError [P] subclasses in ui/: ParameterError (a query parameter: 400), CursorError (a page cursor)
     +-- DevstackError                  the local development stack (``devstack/``)
 
 ``[P]``: subclasses :class:`PermanentError`. Project errors keep the built-in base they had
@@ -124,7 +126,11 @@ class WarehouseLockedError(WarehouseFileError):
     """A DuckDB warehouse file stayed locked by another process past the lock timeout."""
 
 
-class WarehouseBusyError(WarehouseError):
+class WarehouseUnavailableError(WarehouseError):
+    """The warehouse cannot be read right now; the labels page says to retry (503 with Retry-After)."""
+
+
+class WarehouseBusyError(WarehouseUnavailableError):
     """The DuckDB file is locked by a writer (a load in progress); a reader retries in a moment."""
 
 

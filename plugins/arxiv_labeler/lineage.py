@@ -34,6 +34,7 @@ TABLE_SCHEMAS: dict[str, list[tuple[str, str]]] = {
         ("model_id", "VARCHAR"),
         ("label", "VARCHAR"),
         ("raw_label", "VARCHAR"),
+        ("threshold", "REAL"),
         ("score", "REAL"),
         ("scores", "JSON"),
         ("labeled_at", "TIMESTAMP"),

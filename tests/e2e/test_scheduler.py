@@ -337,6 +337,160 @@ def test_6_the_labels_page_in_airflow(airflow: dict[str, Any], tmp_path: Path) -
     PHASES["labels page + browser"] = time.monotonic() - started
 
 
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run"]  # fmt: skip
+LABELED = "FROM arxiv_paper_labels l JOIN arxiv_papers p ON p.arxiv_id = l.arxiv_id WHERE NOT p.withdrawn"
+LISTED = f"{LABELED} AND p.datestamp BETWEEN ? AND ?"
+
+
+def read_warehouse(ctx: dict[str, Any], sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    """Rows through a read-only session: the api-server reads the same DuckDB file meanwhile, a writer would lock it out."""
+    from arxiv_labeler.ui.reader import WarehouseReader
+
+    with WarehouseReader(f"duckdb://{ctx['root'] / 'data' / 'warehouse.duckdb'}").session() as session:
+        return session.query(sql, params)[1]
+
+
+def latest_labeled_days(ctx: dict[str, Any]) -> tuple[dt.date, dt.date]:
+    """The range the papers view opens on, computed here from the rows: the last labeled day and 29 days before it."""
+    ((latest,),) = read_warehouse(ctx, f"SELECT max(p.datestamp) {LABELED}")
+    ((earliest,),) = read_warehouse(ctx, f"SELECT min(p.datestamp) {LISTED}", (latest - dt.timedelta(days=29), latest))
+    return earliest, latest
+
+
+def listed(
+    ctx: dict[str, Any], start: dt.date, end: dt.date, where: str = "", params: tuple[Any, ...] = ()
+) -> list[tuple[str, str]]:
+    """(arxiv_id, model_id) of the list's rows, newest day first, as the page's default sort shows them."""
+    order = "ORDER BY p.datestamp DESC, p.arxiv_id DESC, l.model_id DESC"
+    return [
+        (r[0], r[1])
+        for r in read_warehouse(ctx, f"SELECT p.arxiv_id, l.model_id {LISTED} {where} {order}", (start, end, *params))
+    ]
+
+
+def shown(frame: Any) -> list[tuple[str, str]]:
+    rows = frame.locator("#papers tbody tr[data-arxiv-id]")
+    return [(r.get_attribute("data-arxiv-id"), r.get_attribute("data-model-id")) for r in rows.all()]
+
+
+def screenshot_path(tmp_path: Path, name: str) -> Path:
+    """Where a screenshot goes: ``ARXIV_LABELER_SCREENSHOT_DIR`` (docs/ for the README) or the test's temporary directory."""
+    folder = Path(os.environ.get("ARXIV_LABELER_SCREENSHOT_DIR") or tmp_path)
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder / name
+
+
+def test_6b_the_papers_view_from_the_navigation_and_the_task_link(airflow: dict[str, Any], tmp_path: Path) -> None:
+    import csv
+    import io
+
+    from playwright.sync_api import sync_playwright
+
+    started = time.monotonic()
+    base = airflow["local"].url
+    start, end = latest_labeled_days(airflow)
+    everything = listed(airflow, start, end)
+    assert len(everything) > 10  # enough rows for two pages of ten
+    label_counts = read_warehouse(airflow, f"SELECT l.label, count(*) {LISTED} GROUP BY 1 ORDER BY 2 DESC, 1", (start, end))
+    label = label_counts[0][0]
+    ((title,),) = read_warehouse(airflow, f"SELECT min(p.title) {LISTED} AND l.label = ?", (start, end, label))
+    word = max(title.split(), key=len).strip(".,:;()").lower()
+    searched = listed(
+        airflow, start, end, "AND l.label = ? AND (p.title ILIKE ? OR p.abstract ILIKE ?)", (label, f"%{word}%", f"%{word}%")
+    )
+    backfilled = runs(airflow, "backfill")[0]
+    status, links = api(
+        airflow, "GET", f"/api/v2/dags/{DAG_ID}/dagRuns/{backfilled['dag_run_id']}/taskInstances/load_warehouse/links"
+    )
+    assert status == 200, links
+    link = links["extra_links"]["arXiv labels"]
+    run_days = [dt.date.fromisoformat(v.split("=")[1]) for v in link.split("?")[1].split("&")]
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=shutil.which("chromium"), args=CHROMIUM_ARGS)
+        try:
+            context = browser.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
+            context.add_cookies([{"name": "_token", "value": airflow["token"], "url": base}])  # the UI's session cookie
+            page = context.new_page()
+            page.goto(f"{base}/")
+            page.get_by_role("button", name="Browse").click()  # Airflow's navigation: Browse > arXiv labels
+            page.get_by_role("menuitem", name="arXiv labels").click()
+            frame = page.frame_locator("iframe[title='arXiv labels']")  # Airflow shows external views in an iframe
+            loaded = frame.locator("body[data-loaded=true]")
+            loaded.wait_for(timeout=30_000)
+            # the page opens on the latest labeled days and its inputs say which
+            assert (frame.get_by_label("From").input_value(), frame.get_by_label("Until").input_value()) == (str(start), str(end))
+            assert shown(frame) == everything[:50] and frame.locator("#total-papers").inner_text() == str(len(everything))
+            page.screenshot(path=str(screenshot_path(tmp_path, "ui-papers-view.png")))
+
+            frame.get_by_label("Label", exact=True).select_option(label)  # filter and search
+            frame.get_by_label("Search titles and abstracts").fill(word)
+            frame.get_by_role("button", name="Show").click()
+            loaded.wait_for()
+            assert shown(frame) == searched[:50] and searched
+
+            frame.get_by_role("button", name="Reset").click()  # pages of ten: next, previous
+            loaded.wait_for()
+            frame.get_by_label("Rows per page").select_option("10")
+            loaded.wait_for()
+            assert shown(frame) == everything[:10]
+            frame.get_by_role("button", name="Next").click()
+            loaded.wait_for()
+            assert shown(frame) == everything[10:20]
+            assert frame.locator("#page-info").inner_text().startswith(f"11–20 of {len(everything)}")
+            frame.get_by_role("button", name="Previous").click()
+            loaded.wait_for()
+            assert shown(frame) == everything[:10]
+
+            arxiv_id, model_id = everything[0]  # a paper's detail, opened with the keyboard
+            frame.locator(f'#papers tr[data-arxiv-id="{arxiv_id}"] a[data-paper]').first.focus()
+            page.keyboard.press("Enter")
+            loaded.wait_for()
+            ((paper_title, scores),) = read_warehouse(
+                airflow,
+                "SELECT p.title, CAST(l.scores AS VARCHAR) FROM arxiv_papers p JOIN arxiv_paper_labels l USING (arxiv_id) "
+                "WHERE arxiv_id = ? AND l.model_id = ?",
+                (arxiv_id, model_id),
+            )
+            assert frame.locator("#detail-title").inner_text() == paper_title
+            expected_scores = sorted(json.loads(scores).items(), key=lambda item: (-item[1], item[0]))
+            score_rows = frame.locator(f'.model-scores[data-model-id="{model_id}"] tr[data-score-label]')
+            assert [r.get_attribute("data-score-label") for r in score_rows.all()] == [k for k, _ in expected_scores]
+            assert frame.locator("#detail-abs").get_attribute("href") == f"https://arxiv.org/abs/{arxiv_id}"
+            frame.get_by_role("button", name="Back to the list").click()
+            loaded.wait_for()
+
+            with page.expect_download() as download:  # the export: the whole filter, not the page
+                frame.get_by_role("link", name="Export CSV").click()
+            exported = list(csv.DictReader(io.StringIO(Path(download.value.path()).read_text())))
+            assert [(r["arxiv_id"], r["model_id"]) for r in exported] == everything
+            with page.expect_download() as download:
+                frame.get_by_role("link", name="Export Parquet").click()
+            import pyarrow.parquet as pq
+
+            assert pq.read_table(download.value.path()).num_rows == len(everything)
+
+            dark = browser.new_context(viewport={"width": 1400, "height": 1000}, color_scheme="dark")
+            dark.add_cookies([{"name": "_token", "value": airflow["token"], "url": base}])
+            dark_page = dark.new_page()
+            dark_page.goto(f"{base}/plugin/arxiv-labels")
+            dark_frame = dark_page.frame_locator("iframe[title='arXiv labels']")
+            dark_frame.locator("body[data-loaded=true]").wait_for(timeout=30_000)
+            assert dark_frame.locator("html").get_attribute("data-theme") == "dark"  # Airflow's dark mode, followed
+            dark_page.screenshot(path=str(screenshot_path(tmp_path, "ui-papers-view-dark.png")))
+
+            page.goto(f"{base}{link}")  # the load_warehouse task's extra link: the run's days
+            page.wait_for_selector("body[data-loaded=true]", timeout=30_000)
+            assert (page.get_by_label("From").input_value(), page.get_by_label("Until").input_value()) == tuple(
+                map(str, run_days)
+            )
+            assert shown(page) == listed(airflow, run_days[0], run_days[1])[:50]
+        finally:
+            browser.close()
+    PHASES["papers view + browser"] = time.monotonic() - started
+
+
 def test_7_a_run_cleared_after_a_model_change_labels_with_the_new_model(airflow: dict[str, Any]) -> None:
     from tests.support.tiny_model import build_tiny_model
 
@@ -362,3 +516,41 @@ def test_7_a_run_cleared_after_a_model_change_labels_with_the_new_model(airflow:
     _, labeled = airflow["warehouse"].query("SELECT arxiv_id FROM arxiv_paper_labels WHERE model_id = ? ORDER BY 1", (new_id,))
     assert [r[0] for r in labeled] == ids_of_days([DAYS[1]])  # the day's papers, labeled once by the new model
     PHASES["clear after a model change"] = time.monotonic() - started
+
+
+def test_7b_two_models_compared_in_the_papers_view(airflow: dict[str, Any], tmp_path: Path) -> None:
+    from playwright.sync_api import sync_playwright
+
+    started = time.monotonic()
+    base = airflow["local"].url
+    start, end = latest_labeled_days(airflow)
+    ((old, new),) = [tuple(r[0] for r in read_warehouse(airflow, "SELECT model_id FROM arxiv_models ORDER BY registered_at"))]
+    pairs = read_warehouse(
+        airflow,
+        "SELECT a.arxiv_id, a.label = b.label FROM arxiv_paper_labels a JOIN arxiv_paper_labels b ON b.arxiv_id = a.arxiv_id "
+        "JOIN arxiv_papers p ON p.arxiv_id = a.arxiv_id WHERE a.model_id = ? AND b.model_id = ? AND NOT p.withdrawn "
+        "AND p.datestamp BETWEEN ? AND ? ORDER BY a.arxiv_id",
+        (old, new, start, end),
+    )
+    assert pairs  # the day the new model labeled again
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=shutil.which("chromium"), args=CHROMIUM_ARGS)
+        try:
+            context = browser.new_context(viewport={"width": 1400, "height": 1000})
+            context.add_cookies([{"name": "_token", "value": airflow["token"], "url": base}])
+            page = context.new_page()
+            page.goto(f"{base}/arxiv-labeler/")
+            page.wait_for_selector("body[data-loaded=true]", timeout=30_000)
+            page.get_by_role("tab", name="Compare models").click()
+            assert (page.get_by_label("Model A").input_value(), page.get_by_label("Model B").input_value()) == (old, new)
+            page.get_by_role("button", name="Compare", exact=True).click()
+            page.wait_for_selector("body[data-loaded=true] #agreement")
+            agreed = sum(1 for _, same in pairs if same)
+            assert page.inner_text("#compared-papers") == f"{len(pairs):,}"
+            assert page.inner_text("#agreement") == f"{100 * agreed / len(pairs):.1f}%"
+            changed = [r.get_attribute("data-arxiv-id") for r in page.locator("#changed tbody tr[data-arxiv-id]").all()]
+            assert changed == [arxiv_id for arxiv_id, same in pairs if not same][:50]
+            page.screenshot(path=str(screenshot_path(tmp_path, "ui-papers-view-compare.png")), full_page=True)
+        finally:
+            browser.close()
+    PHASES["models compared + browser"] = time.monotonic() - started

@@ -1,108 +1,79 @@
-"""Read-only, parameterised queries behind the labels page (DuckDB or PostgreSQL)."""
+"""The labels page's summary: papers per day and label, the models in use, recent pipeline runs (read-only, parameterised)."""
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-from arxiv_labeler.errors import WarehouseBusyError
+from arxiv_labeler.classify.confidence_policy import UNCLASSIFIED
+from arxiv_labeler.ui.days import DayRange
+from arxiv_labeler.ui.reader import ReadSession, WarehouseBusyError, WarehouseUnavailableError
+
+__all__ = ["Filters", "WarehouseBusyError", "WarehouseUnavailableError", "known_labels", "models", "summary"]
 
 
 @dataclass(frozen=True)
 class Filters:
-    """Validated query parameters: an inclusive day range, optionally one model and one group."""
+    """Validated summary parameters: the day range, optionally one model and one label (``group``, its historic name)."""
 
-    start: dt.date
-    end: dt.date
+    days: DayRange
     model_id: str | None = None
     group: str | None = None
 
 
-class LabelsReader:
-    """Opens the warehouse read-only for each request and runs the page's queries."""
+def label_counts(session: ReadSession, f: Filters) -> list[dict[str, Any]]:
+    """Label rows per day, paper group, label and model in the range, with the model's last labeling: one pass for the summary."""
+    return session.rows(
+        """
+        SELECT p.datestamp AS day, p.arxiv_group AS paper_group, l.label AS label, l.model_id, count(*) AS papers,
+               max(l.labeled_at) AS last_labeled
+        FROM arxiv_papers p JOIN arxiv_paper_labels l ON l.arxiv_id = p.arxiv_id
+        WHERE NOT p.withdrawn AND p.datestamp BETWEEN ? AND ? AND (CAST(? AS VARCHAR) IS NULL OR l.model_id = ?)
+        GROUP BY 1, 2, 3, 4
+        """,
+        [f.days.start, f.days.end, f.model_id, f.model_id],
+    )
 
-    def __init__(self, url: str) -> None:
-        self.url = url
 
-    def _rows(self, sql: str, params: list[Any]) -> list[dict[str, Any]]:
-        if self.url.startswith("duckdb://"):
-            return self._duckdb_rows(sql, params)
-        return self._postgres_rows(sql.replace("?", "%s"), params)
+def labels_per_day(counts: list[dict[str, Any]], group: str | None) -> list[dict[str, Any]]:
+    """Papers per day, paper group and label (one per paper and model that labeled it), of one label when ``group`` is set."""
+    per_day: dict[tuple[Any, Any, str], int] = {}
+    for row in counts:
+        if group is None or row["label"] == group:
+            key = (row["day"], row["paper_group"], row["label"])
+            per_day[key] = per_day.get(key, 0) + int(row["papers"])
+    ordered = sorted(per_day.items(), key=lambda item: (str(item[0][0]), item[0][1] or "", item[0][2]))
+    return [{"day": str(day), "paper_group": group_, "label": label, "papers": n} for (day, group_, label), n in ordered]
 
-    def _duckdb_rows(self, sql: str, params: list[Any]) -> list[dict[str, Any]]:
-        import duckdb
 
-        path = Path(self.url.removeprefix("duckdb://"))
-        if not path.exists():
-            return []  # nothing loaded yet: an empty page, not an error
-        try:
-            connection = duckdb.connect(str(path), read_only=True)
-        except duckdb.IOException as exc:
-            raise WarehouseBusyError(f"the warehouse {path} is being written ({str(exc)[:120]}); retry in a moment") from None
-        try:
-            if not connection.execute(
-                "SELECT count(*) FROM information_schema.tables WHERE table_name = 'arxiv_pipeline_runs'"
-            ).fetchone()[0]:  # type: ignore[index]
-                return []
-            result = connection.execute(sql, params)
-            names = [d[0] for d in result.description]
-            return [dict(zip(names, row, strict=True)) for row in result.fetchall()]
-        finally:
-            connection.close()
+def models_in_range(session: ReadSession, counts: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The models with label rows in the range, how many papers each labeled and when last, most papers first."""
+    names = {m["model_id"]: m["name"] for m in models(session)}
+    totals: dict[str, list[Any]] = {}
+    for row in counts:
+        entry = totals.setdefault(row["model_id"], [0, row["last_labeled"]])
+        entry[0] += int(row["papers"])
+        entry[1] = max(entry[1], row["last_labeled"])
+    ordered = sorted(totals.items(), key=lambda item: (-item[1][0], item[0]))
+    return [{"model_id": m, "name": names.get(m, m), "papers": n, "last_labeled": str(last)} for m, (n, last) in ordered]
 
-    def _postgres_rows(self, sql: str, params: list[Any]) -> list[dict[str, Any]]:
-        import psycopg
-        from psycopg.rows import dict_row
 
-        with psycopg.connect(self.url, connect_timeout=10, row_factory=dict_row) as connection:
-            connection.execute("SET TRANSACTION READ ONLY")
-            return list(connection.execute(sql, params).fetchall())
-
-    def labels_per_day(self, f: Filters) -> list[dict[str, Any]]:
-        """Papers per day, paper group and label (current label of each paper for the model, or of the latest model)."""
-        return self._rows(
-            """
-            SELECT p.datestamp AS day, p.arxiv_group AS paper_group, l.label AS label, count(*) AS papers
-            FROM arxiv_papers p JOIN arxiv_paper_labels l ON l.arxiv_id = p.arxiv_id
-            WHERE NOT p.withdrawn AND p.datestamp BETWEEN ? AND ?
-              AND (CAST(? AS VARCHAR) IS NULL OR l.model_id = ?)
-              AND (CAST(? AS VARCHAR) IS NULL OR l.label = ?)
-            GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
-            """,
-            [f.start, f.end, f.model_id, f.model_id, f.group, f.group],
-        )
-
-    def models(self, f: Filters) -> list[dict[str, Any]]:
-        """The models with label rows in the range and how many papers each labeled."""
-        return self._rows(
-            """
-            SELECT m.model_id, m.name, count(l.arxiv_id) AS papers, max(l.labeled_at) AS last_labeled
-            FROM arxiv_models m JOIN arxiv_paper_labels l ON l.model_id = m.model_id
-            JOIN arxiv_papers p ON p.arxiv_id = l.arxiv_id
-            WHERE p.datestamp BETWEEN ? AND ? AND (CAST(? AS VARCHAR) IS NULL OR m.model_id = ?)
-            GROUP BY 1, 2 ORDER BY 3 DESC, 1
-            """,
-            [f.start, f.end, f.model_id, f.model_id],
-        )
-
-    def runs(self, f: Filters, limit: int = 20) -> list[dict[str, Any]]:
-        """Recent pipeline runs overlapping the range, with per-stage counts and seconds."""
-        rows = self._rows(
-            """
-            SELECT run_id, run_type, interval_start, interval_end, model_id, engine, harvested, new_papers,
-                   classified, skipped_unchanged, failed, CAST(stage_seconds AS VARCHAR) AS stage_seconds, status, finished_at
-            FROM arxiv_pipeline_runs
-            WHERE interval_end >= ? AND interval_start <= ? AND (CAST(? AS VARCHAR) IS NULL OR model_id = ?)
-            ORDER BY finished_at DESC LIMIT ?
-            """,
-            [f.start, f.end, f.model_id, f.model_id, limit],
-        )
-        for row in rows:
-            row["stage_seconds"] = json.loads(row["stage_seconds"]) if row["stage_seconds"] else {}
-        return rows
+def runs(session: ReadSession, f: Filters, limit: int = 20) -> list[dict[str, Any]]:
+    """Recent pipeline runs overlapping the range, with per-stage counts and seconds."""
+    rows = session.rows(
+        """
+        SELECT run_id, run_type, interval_start, interval_end, model_id, engine, harvested, new_papers,
+               classified, skipped_unchanged, failed, CAST(stage_seconds AS VARCHAR) AS stage_seconds, status, finished_at
+        FROM arxiv_pipeline_runs
+        WHERE interval_end >= ? AND interval_start <= ? AND (CAST(? AS VARCHAR) IS NULL OR model_id = ?)
+        ORDER BY finished_at DESC LIMIT ?
+        """,
+        [f.days.start, f.days.end, f.model_id, f.model_id, limit],
+    )
+    for row in rows:
+        row["stage_seconds"] = json.loads(row["stage_seconds"]) if row["stage_seconds"] else {}
+    return rows
 
 
 def group_shares(per_day: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -117,3 +88,41 @@ def group_shares(per_day: list[dict[str, Any]]) -> list[dict[str, Any]]:
         {"day": day, "label": label, "papers": n, "share": round(n / totals[day], 4)}
         for (day, label), n in sorted(counts.items())
     ]
+
+
+def summary(session: ReadSession, f: Filters) -> dict[str, Any]:
+    """The ``/api/summary`` answer: the range used, totals, per day and label, shares, models, runs."""
+    counts = label_counts(session, f)
+    per_day = labels_per_day(counts, f.group)
+    return {
+        **f.days.as_json(),
+        "model": f.model_id,
+        "group": f.group,
+        "papers": sum(r["papers"] for r in per_day),
+        "per_day": per_day,
+        "shares": group_shares(per_day),
+        "models": models_in_range(session, counts),
+        "runs": [
+            {
+                **r,
+                "interval_start": str(r["interval_start"]),
+                "interval_end": str(r["interval_end"]),
+                "finished_at": str(r["finished_at"]),
+            }
+            for r in runs(session, f)
+        ],
+    }
+
+
+def models(session: ReadSession) -> list[dict[str, Any]]:
+    """Every model in the warehouse, newest first, with its labels (what the page's model and label choices offer)."""
+    rows = session.rows(
+        "SELECT model_id, name, registered_at, labels FROM arxiv_models ORDER BY registered_at DESC, model_id DESC"
+    )
+    return [{**r, "registered_at": str(r["registered_at"]), "labels": list(r["labels"] or [])} for r in rows]
+
+
+def known_labels(session: ReadSession) -> set[str]:
+    """The labels any model in the warehouse can give, and ``unclassified`` (empty for an empty warehouse)."""
+    labels = {label for m in models(session) for label in m["labels"]}
+    return labels | {UNCLASSIFIED} if labels else set()

@@ -39,6 +39,7 @@ _ARROW_TYPES: dict[str, pa.DataType] = {
     "model_id": pa.string(),
     "label": pa.string(),
     "raw_label": pa.string(),
+    "threshold": pa.float32(),
     "score": pa.float32(),
     "scores": pa.string(),
     "text_source": pa.string(),

@@ -10,6 +10,7 @@ from arxiv_labeler.errors import ConfigError
 
 _MIGRATION_FILE = re.compile(r"^(\d{3})_[a-z0-9_]+\.sql$")
 MIGRATIONS_TABLE = "arxiv_schema_migrations"
+_DOLLAR_QUOTE = re.compile(r"(\$[A-Za-z_]*\$)")
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,20 @@ def migrations(dialect: str) -> list[Migration]:
 
 
 def split_statements(sql: str) -> list[str]:
-    """Statements of a migration file (no semicolons inside literals in our DDL)."""
+    """Statements of a migration file: split on semicolons, except inside a dollar-quoted body (a DO block's ``$$ ... $$``).
+
+    Our DDL has no semicolons inside ordinary literals.
+    """
     body = "\n".join(line for line in sql.splitlines() if not line.strip().startswith("--"))
-    return [s.strip() for s in body.split(";") if s.strip()]
+    statements, current, quote = [], "", None
+    for piece in _DOLLAR_QUOTE.split(body):
+        if quote is not None or _DOLLAR_QUOTE.fullmatch(piece):
+            current += piece
+            quote = None if piece == quote else (quote or piece)
+            continue
+        first, *rest = piece.split(";")
+        current += first
+        for part in rest:
+            statements.append(current)
+            current = part
+    return [s.strip() for s in [*statements, current] if s.strip()]

@@ -34,6 +34,7 @@ _PG_TYPES = {
     "model_id": "TEXT",
     "label": "TEXT",
     "raw_label": "TEXT",
+    "threshold": "REAL",
     "score": "REAL",
     "scores": "JSONB",
     "text_source": "TEXT",

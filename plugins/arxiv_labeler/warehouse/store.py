@@ -51,6 +51,7 @@ LABEL_COLUMNS = [
     "model_id",
     "label",
     "raw_label",
+    "threshold",
     "score",
     "scores",
     "text_sha256",
@@ -148,6 +149,7 @@ def label_rows(labels: Rows, run_id: str, policy: ConfidencePolicy | None = None
             row["scores"] = json.dumps({k: float(v) for k, v in sorted(scores.items())}, sort_keys=True)
             row["run_id"] = run_id
             row["raw_label"] = row["label"]
+            row["threshold"] = policy.threshold_for(row["label"])  # what the page shows for an unclassified paper
             row["label"] = policy.apply(row["label"], float(row["score"]))
             yield tuple(row[c] for c in LABEL_COLUMNS)
 
