@@ -87,3 +87,11 @@ def test_importing_the_plugin_loads_neither_spark_nor_onnxruntime() -> None:
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
     (heavy,) = [line for line in result.stdout.splitlines() if line.startswith("HEAVY=")]  # Airflow may log to stdout too
     assert heavy == "HEAVY="
+
+
+def test_summary_shows_the_labels_against_the_authors_primary_groups_per_day(client: TestClient) -> None:
+    body = client.get("/api/summary", params={"from": str(DAY1), "until": str(DAY2), "model": MODEL_A.model_id}).json()
+    agreement = {(a["day"], a["compared"], a["primary_agreed"], a["primary_agreement"]) for a in body["category_agreement"]}
+    assert agreement == {(str(DAY1), 3, 3, 1.0), (str(DAY2), 1, 0, 0.0)}  # cs.LG papers labeled cs, then math
+    page = client.get("/").text
+    assert 'id="agreement"' in page and "category_agreement" in page

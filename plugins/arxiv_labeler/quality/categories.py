@@ -28,7 +28,7 @@ from arxiv_labeler import settings
 from arxiv_labeler.classify.confidence_policy import UNCLASSIFIED
 from arxiv_labeler.errors import ConfigError
 from arxiv_labeler.harvest.taxonomy import LabelMapping, canonical_category, group_of, label_mapping
-from arxiv_labeler.warehouse.store import Warehouse
+from arxiv_labeler.quality.comparison import QueryRunner
 
 LABELED_PAPERS = """
 SELECT p.datestamp, p.arxiv_id, p.title, p.categories, l.label, l.score, CAST(l.scores AS VARCHAR)
@@ -83,7 +83,7 @@ def author_targets(categories: Sequence[str], mapping: LabelMapping) -> list[str
     return list(dict.fromkeys(names))  # primary first, each once
 
 
-def model_labels(warehouse: Warehouse, model_id: str) -> list[str]:
+def model_labels(warehouse: QueryRunner, model_id: str) -> list[str]:
     """The labels the warehouse recorded for ``model_id``.
 
     Raises:
@@ -96,14 +96,14 @@ def model_labels(warehouse: Warehouse, model_id: str) -> list[str]:
     return labels[model_id]
 
 
-def newest_model(warehouse: Warehouse) -> str | None:
+def newest_model(warehouse: QueryRunner) -> str | None:
     """The most recently registered model's id, None when no model is recorded."""
     _, rows = warehouse.query("SELECT model_id FROM arxiv_models ORDER BY registered_at DESC, model_id DESC LIMIT 1")
     return str(rows[0][0]) if rows else None
 
 
 def category_agreement(
-    warehouse: Warehouse, model_id: str, start: dt.date | None = None, until: dt.date | None = None
+    warehouse: QueryRunner, model_id: str, start: dt.date | None = None, until: dt.date | None = None
 ) -> list[CategoryAgreement]:
     """Per day and primary group, ``model_id``'s labels against the authors' categories; [] when its labels do not map.
 
@@ -149,7 +149,7 @@ def totals(rows: Iterable[CategoryAgreement], day: dt.date | None = None) -> Cat
 
 
 def category_agreement_per_day(
-    warehouse: Warehouse,
+    warehouse: QueryRunner,
     model_id: str | None = None,
     start: dt.date | None = None,
     until: dt.date | None = None,
@@ -198,7 +198,7 @@ class Disagreement:
 
 
 def label_disagreements(
-    warehouse: Warehouse,
+    warehouse: QueryRunner,
     model_id: str | None = None,
     start: dt.date | None = None,
     until: dt.date | None = None,

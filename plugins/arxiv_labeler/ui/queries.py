@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from arxiv_labeler.classify.confidence_policy import UNCLASSIFIED
+from arxiv_labeler.errors import ConfigError
+from arxiv_labeler.quality.categories import category_agreement_per_day
 from arxiv_labeler.ui.days import DayRange
 from arxiv_labeler.ui.reader import ReadSession, WarehouseBusyError, WarehouseUnavailableError
 
@@ -102,6 +104,7 @@ def summary(session: ReadSession, f: Filters) -> dict[str, Any]:
         "per_day": per_day,
         "shares": group_shares(per_day),
         "models": models_in_range(session, counts),
+        "category_agreement": category_agreement(session, f),
         "runs": [
             {
                 **r,
@@ -112,6 +115,14 @@ def summary(session: ReadSession, f: Filters) -> dict[str, Any]:
             for r in runs(session, f)
         ],
     }
+
+
+def category_agreement(session: ReadSession, f: Filters) -> list[dict[str, Any]]:
+    """Per day, the labels against the papers' own primary groups; empty when the model's labels are not arXiv's."""
+    try:
+        return category_agreement_per_day(session, f.model_id, f.days.start, f.days.end)
+    except ConfigError:  # a model id nobody labeled with: nothing to compare, as for the other tables
+        return []
 
 
 def models(session: ReadSession) -> list[dict[str, Any]]:
