@@ -44,7 +44,7 @@ ENV_WAREHOUSE_URL = "ARXIV_LABELER_WAREHOUSE_URL"  # duckdb://<data dir>/warehou
 ENV_TASK_RETRIES = "ARXIV_LABELER_TASK_RETRIES"  # 3
 ENV_CLASSIFY_TIMEOUT_MINUTES = "ARXIV_LABELER_CLASSIFY_TIMEOUT_MINUTES"  # 240
 ENV_SPARK_CLASS_ARCHIVE = "ARXIV_LABELER_SPARK_CLASS_ARCHIVE"  # ~/.cache/arxiv-labeler/spark-<version>-<key>.jsa
-ENV_SQL_DIR = "ARXIV_LABELER_SQL_DIR"  # include/sql of the project
+ENV_SQL_DIR = "ARXIV_LABELER_SQL_DIR"  # warehouse/sql inside the package
 
 DEFAULT_TASK_RETRIES = 3
 DEFAULT_CLASSIFY_TIMEOUT_MINUTES = 240.0  # a day takes minutes, a month's backfill about an hour
@@ -87,9 +87,9 @@ def spark_class_archive_override() -> str | None:
 
 
 def sql_dir() -> Path:
-    """The versioned DDL: ``include/sql`` of the project, or ``ARXIV_LABELER_SQL_DIR`` (the image sets it)."""
+    """The versioned DDL: ``warehouse/sql`` in the package (package data: a wheel has it), or ``ARXIV_LABELER_SQL_DIR``."""
     override = os.environ.get(ENV_SQL_DIR)
-    return Path(override) if override else Path(__file__).resolve().parents[2] / "include" / "sql"
+    return Path(override) if override else Path(__file__).resolve().parent / "warehouse" / "sql"
 
 
 def parse_day(value: str, name: str) -> dt.date:
