@@ -22,6 +22,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("hooks", "lineage"),  # Airflow connections and OpenLineage datasets over the stages
     ("ui",),  # the labels page
     ("operators",),  # Airflow's tasks: wiring only
+    ("example_dags",),  # the DAGs, importable from the installed package
     ("devstack",),  # the local development stack
     ("cli",),  # the command line over all of it
     ("__main__",),  # python -m arxiv_labeler

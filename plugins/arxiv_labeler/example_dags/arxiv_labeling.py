@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
-from airflow.sdk import DAG, Asset, Param
+from airflow.sdk import DAG, Asset, CronDataIntervalTimetable, Param
+
 from arxiv_labeler import settings
 from arxiv_labeler.harvest.taxonomy import arxiv_sets
 from arxiv_labeler.operators import (
@@ -16,11 +18,6 @@ from arxiv_labeler.operators import (
     ResolveRunOperator,
 )
 
-try:  # CronDataIntervalTimetable: a scheduled run covers the previous UTC day
-    from airflow.sdk import CronDataIntervalTimetable
-except ImportError:  # pragma: no cover - older task SDKs
-    from airflow.timetables.interval import CronDataIntervalTimetable  # type: ignore[no-redef]
-
 DATA = settings.data_dir()
 RUN = "{{ ti.xcom_pull(task_ids='resolve_run') }}"
 WAREHOUSE_ASSETS = [
@@ -29,7 +26,7 @@ WAREHOUSE_ASSETS = [
     Asset(name="arxiv_pipeline_runs", uri="arxiv-labeler://warehouse/arxiv_pipeline_runs"),
 ]
 RETRIES = settings.task_retries()
-NETWORK_RETRIES = {
+NETWORK_RETRIES: dict[str, Any] = {
     "retries": RETRIES,
     "retry_delay": dt.timedelta(minutes=2),
     "retry_exponential_backoff": True,
@@ -53,7 +50,7 @@ Empty days (Fridays, Saturdays, holidays) succeed with zero papers.
 with DAG(
     dag_id="arxiv_labeling",
     description="Harvest arXiv OAI-PMH, classify with Spark, load the warehouse",
-    schedule=CronDataIntervalTimetable("0 6 * * *", timezone="UTC"),
+    schedule=CronDataIntervalTimetable("0 6 * * *", timezone="UTC"),  # a scheduled run covers the previous UTC day
     start_date=dt.datetime(2005, 9, 16, tzinfo=dt.UTC),  # arXiv OAI earliestDatestamp: any day can be backfilled
     catchup=False,
     max_active_runs=4,
