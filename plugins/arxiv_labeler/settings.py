@@ -24,6 +24,11 @@ OAI_CONN_ID = "arxiv_oai"  # absent: the real arXiv endpoint
 WAREHOUSE_CONN_ID = "arxiv_warehouse"  # absent: DuckDB file under the data dir
 SPARK_CONN_ID = "arxiv_spark"  # absent: local[*]
 
+# The provider's own connection types (forms with the extras as fields). The hooks also accept the older
+# types: arxiv_oai may stay an `http` connection and arxiv_spark a `spark` one.
+OAI_CONN_TYPE = "arxiv_oai_pmh"
+SPARK_CONN_TYPE = "arxiv_labeler_spark"
+
 # The harvest's pool: one slot, so concurrent runs never open two connections to arXiv.
 OAI_POOL = "arxiv_oai"
 OAI_POOL_SLOTS = 1
