@@ -13,6 +13,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "plugins" / "arxiv_labeler"
 # Bottom to top; a unit may import its own modules and any unit of a lower layer, nothing else.
 LAYERS: list[tuple[str, ...]] = [
     ("settings", "errors", "text"),  # the ground floor
+    ("object_cache",),  # S3 objects cached once per ETag: the model zip's fetch and Spark NLP's jar share it
     ("model", "harvest", "spark"),  # the model zip, OAI-PMH, Spark sessions: independent of each other
     ("engines",),  # a model's graph run on Spark
     ("classify",),  # the classify stage

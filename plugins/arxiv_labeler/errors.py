@@ -20,6 +20,7 @@
     |   +-- EngineUnavailableError [P] engine=sparknlp without Spark NLP's jar
     |   +-- LabeledOutputMissingError [P]  the load finds no labeled output where classify published it
     |   +-- SparkSessionError          a session on another master already runs in this process
+    |   +-- SparkNlpJarFetchError      the jar at ``sparknlp_jar_uri``: S3 unreachable, denied, missing; a cut download
     +-- WarehouseError                 the warehouse
     |   +-- WarehouseFileError         a DuckDB file the load cannot use
     |   |   +-- CorruptWarehouseFileError [P]  not a database (truncated, overwritten): never replaced by a new one
@@ -106,6 +107,10 @@ class LabeledOutputMissingError(ClassifyError, PermanentError):
 
 class SparkSessionError(ClassifyError):
     """A Spark session this process cannot use (another master already runs in it)."""
+
+
+class SparkNlpJarFetchError(ClassifyError):
+    """Spark NLP's jar could not be fetched from ``sparknlp_jar_uri`` or did not verify (nothing cached)."""
 
 
 class WarehouseError(ArxivLabelerError, RuntimeError):

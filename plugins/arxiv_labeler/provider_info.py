@@ -50,6 +50,12 @@ SPARK_FIELDS: dict[str, dict[str, Any]] = {
         "description": "engine=sparknlp without Maven: comma-separated local paths or URLs of the jar(s).",
         "schema": {"type": ["string", "null"]},
     },
+    "sparknlp_jar_uri": {
+        "label": "Spark NLP jar on S3",
+        "description": "engine=sparknlp without Maven: s3://bucket/path/spark-nlp.jar, read with the arxiv_models_s3 "
+        "connection and cached by ETag under $ARXIV_LABELER_DATA_DIR/jars.",
+        "schema": {"type": ["string", "null"], "pattern": r"^s3://[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]/\S+\.jar$"},
+    },
 }
 
 

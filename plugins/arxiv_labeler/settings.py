@@ -91,6 +91,11 @@ def spark_class_archive_override() -> str | None:
     return os.environ.get(ENV_SPARK_CLASS_ARCHIVE)
 
 
+def sparknlp_jar_cache_dir() -> Path:
+    """Where Spark NLP's jar fetched from ``sparknlp_jar_uri`` is kept, once per ETag."""
+    return data_dir() / "jars"
+
+
 def sql_dir() -> Path:
     """The versioned DDL: ``warehouse/sql`` in the package (package data: a wheel has it), or ``ARXIV_LABELER_SQL_DIR``."""
     override = os.environ.get(ENV_SQL_DIR)

@@ -83,7 +83,11 @@ def test_the_oai_form_has_a_field_per_client_option_typed_as_the_client_reads_it
 
 def test_the_spark_form_fields_are_the_extras_the_hook_reads() -> None:
     (spark,) = [c for c in get_provider_info()["connection-types"] if c["connection-type"] == "arxiv_labeler_spark"]
-    assert set(spark["conn-fields"]) == {"driver_memory", "executor_memory", "sparknlp_jars"}
+    assert set(spark["conn-fields"]) == {"driver_memory", "executor_memory", "sparknlp_jars", "sparknlp_jar_uri"}
+    pattern = spark["conn-fields"]["sparknlp_jar_uri"]["schema"]["pattern"]
+    jsonschema.validate("s3://jars/spark-nlp-assembly-7.0.0.jar", {"type": "string", "pattern": pattern})
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate("https://repo1.maven.org/spark-nlp.jar", {"type": "string", "pattern": pattern})
 
 
 def stand_in_distribution(root: Path) -> Path:
@@ -157,7 +161,7 @@ def test_the_connection_forms_get_the_fields(discovered: dict[str, Any]) -> None
         "title": "Retries per request",
     }
     assert oai["standard_fields"]["host"]["title"] == "Base URL" and oai["standard_fields"]["login"]["hidden"]
-    assert {"driver_memory", "executor_memory", "sparknlp_jars"} == set(spark["extra_fields"])
+    assert {"driver_memory", "executor_memory", "sparknlp_jars", "sparknlp_jar_uri"} == set(spark["extra_fields"])
     assert spark["standard_fields"]["host"]["title"] == "Master"
     assert discovered["meta"]["http"]["connection_type"] == "http"  # the older type is still offered for arxiv_oai
 
