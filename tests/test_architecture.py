@@ -21,6 +21,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("warehouse",),  # the load stage
     ("quality",),  # checks on what was loaded
     ("hooks", "lineage"),  # Airflow connections and OpenLineage datasets over the stages
+    ("alerts",),  # notifications of a run: a failed task, quality warnings, a missed deadline
     ("ui",),  # the labels page
     ("operators",),  # Airflow's tasks: wiring only
     ("example_dags", "airflow_plugin", "provider_info"),  # what Airflow loads: the DAGs, the plugin, the provider's metadata

@@ -1,9 +1,9 @@
-"""The Airflow plugin: the "arXiv labels" page on the api-server, its place in the navigation, the task link.
+"""The Airflow plugin: the "arXiv labels" page on the api-server, its place in the navigation, the task link, the deadline.
 
 Loaded through the distribution's ``airflow.plugins`` entry point when arxiv-labeler is
 pip-installed, or through ``plugins/arxiv_labeler_plugin.py`` in an Astro-style project.
 Airflow imports it in every component: it imports neither PySpark nor onnxruntime (tested),
-only FastAPI and the warehouse readers.
+only FastAPI, the warehouse readers and the alerts' deadline reference.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from importlib.metadata import distributions
 
 from airflow.plugins_manager import AirflowPlugin
 
+from arxiv_labeler.alerts.deadline import ScheduledRunDay
 from arxiv_labeler.ui.app import create_app
 from arxiv_labeler.ui.links import URL_PREFIX, ArxivLabelsLink
 
@@ -19,7 +20,7 @@ PLUGIN_ENTRY_POINT = "arxiv_labeler.airflow_plugin:ArxivLabelerPlugin"  # pyproj
 
 
 class ArxivLabelerPlugin(AirflowPlugin):
-    """Registers the labels app, a navigation entry for it and the ``load_warehouse`` extra link."""
+    """Registers the labels app, a navigation entry for it, the ``load_warehouse`` extra link and the deadline reference."""
 
     name = "arxiv_labeler"
     fastapi_apps = [{"app": create_app(), "url_prefix": URL_PREFIX, "name": "arXiv labels"}]
@@ -33,6 +34,7 @@ class ArxivLabelerPlugin(AirflowPlugin):
         }
     ]
     operator_extra_links = [ArxivLabelsLink()]
+    deadline_references = [ScheduledRunDay]  # the scheduler evaluates the DAG's deadline with it
 
 
 def registered_by_entry_point() -> bool:

@@ -8,6 +8,7 @@ from typing import Any
 from airflow.sdk import DAG, Asset, CronDataIntervalTimetable, Param
 
 from arxiv_labeler import settings
+from arxiv_labeler.alerts import labels_deadline, on_labels_checked, on_task_failure
 from arxiv_labeler.harvest.taxonomy import arxiv_sets
 from arxiv_labeler.operators import (
     CheckLabelsOperator,
@@ -45,6 +46,10 @@ required. **Backfills**: `airflow backfill create --dag-id arxiv_labeling --from
 2026-03-01 --to-date 2026-03-31`. Reruns of a day change no warehouse row.
 
 Empty days (Fridays, Saturdays, holidays) succeed with zero papers.
+
+**Alerts** (`ARXIV_LABELER_ALERT_EMAIL`, or any notifier in `ARXIV_LABELER_ALERT_NOTIFIER`): a task
+that failed for good, `check_labels` warnings, and a scheduled day not loaded by
+`ARXIV_LABELER_DEADLINE_UTC` (09:00 UTC) the next day.
 """
 
 with DAG(
@@ -57,6 +62,8 @@ with DAG(
     render_template_as_native_obj=True,
     doc_md=DOC,
     tags=["arxiv", "spark", "nlp"],
+    default_args={"on_failure_callback": [on_task_failure]},  # after the last retry, or at once on a permanent error
+    deadline=labels_deadline(),  # None when ARXIV_LABELER_DEADLINE_UTC is empty
     params={
         "from_date": Param(
             None,
@@ -173,6 +180,7 @@ with DAG(
         model="{{ ti.xcom_pull(task_ids='fetch_model') }}",
         warehouse_conn_id=settings.WAREHOUSE_CONN_ID,
         retries=0,
+        on_success_callback=[on_labels_checked],  # passed with warnings: an alert naming the checks
         doc_md=(
             "Data-quality checks on the run's labels (counts, scores, confidence, drift, empty announcement days), "
             "stored in `arxiv_quality_checks`. A failed check fails this task; the load stays committed."
