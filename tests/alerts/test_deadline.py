@@ -121,4 +121,4 @@ def test_no_deadline_alert_once_the_labels_are_loaded(sink: MailSink, monkeypatc
 def test_an_unknown_load_state_still_alerts(sink: MailSink, monkeypatch: pytest.MonkeyPatch) -> None:
     stub_load_state(monkeypatch, None)
     asyncio.run(deadline.on_deadline_missed({"dag_run": DAG_RUN}, due="09:00"))
-    assert "its load_warehouse task not started (or its state could not be read)" in body_text(sink.messages[0])
+    assert "its load_warehouse task in a state that could not be read." in body_text(sink.messages[0])

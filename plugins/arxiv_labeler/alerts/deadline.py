@@ -71,7 +71,10 @@ def labels_deadline() -> DeadlineAlert | None:
 
 
 async def _task_state(dag_id: str, run_id: str, task_id: str) -> str | None:
-    """A task's state in a run, read through the triggerer's execution API; None if it cannot be read."""
+    """A task's state in a run (``not started`` before it is queued), read through the triggerer's execution API.
+
+    None when it cannot be read.
+    """
     from airflow.sdk.execution_time.task_runner import RuntimeTaskInstance
     from asgiref.sync import sync_to_async
 
@@ -80,8 +83,10 @@ async def _task_state(dag_id: str, run_id: str, task_id: str) -> str | None:
     except Exception:  # the API unreachable or changed: the alert goes out without the task's state
         log.warning("could not read the state of %s in %s", task_id, run_id, exc_info=True)
         return None
-    state = (states.get(run_id) or {}).get(task_id)
-    return None if state is None else str(state)
+    run_states = states.get(run_id) or {}
+    if task_id not in run_states:
+        return None
+    return "not started" if run_states[task_id] is None else str(run_states[task_id])
 
 
 async def on_deadline_missed(context: dict[str, Any] | None = None, due: str = "") -> None:

@@ -92,7 +92,7 @@ def deadline_missed_alert(dag_run: Mapping[str, Any], due: str, load_state: str 
     body = "\n".join(
         [
             f"The labels of {day} were not loaded by {due} UTC: run {run_id} of DAG {dag_id} is {dag_run.get('state', '?')}, "
-            f"its load_warehouse task {load_state or 'not started (or its state could not be read)'}.",
+            f"its load_warehouse task {load_state or 'in a state that could not be read'}.",
             "A run that failed has sent a task-failure alert too; a run still going is late (arXiv slow, a long retry, "
             "a busy Spark): it goes on and loads the day when it succeeds.",
         ]
