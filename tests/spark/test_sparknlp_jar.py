@@ -7,7 +7,9 @@ the last test shows the jar fetched from S3 reaches the classpath where the engi
 from __future__ import annotations
 
 import json
+import os
 import subprocess
+import sys
 import threading
 import zipfile
 from pathlib import Path
@@ -138,17 +140,28 @@ def test_the_onnx_engine_fetches_no_jar(tmp_path: Path, moto_endpoint: str, monk
     assert "spark.jars" not in settings.conf() and not (tmp_path / "data" / "jars").exists()
 
 
+SESSION = """
+from arxiv_labeler.engines.sparknlp_engine import sparknlp_available
+from arxiv_labeler.hooks.spark import SparkHook
+from arxiv_labeler.spark.session import start_session, stop_session
+
+session = start_session(SparkHook().get_settings(sparknlp=True, default_driver_memory="1g"))
+try:
+    print("AVAILABLE=%s %s" % sparknlp_available(session))
+finally:
+    stop_session(session)
+"""
+
+
 @pytest.mark.spark
 def test_a_session_with_the_jar_from_s3_loads_its_classes(
     s3: CountingClient, stand_in_jar: Path, tmp_path: Path, moto_endpoint: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from arxiv_labeler.engines.sparknlp_engine import sparknlp_available
-    from arxiv_labeler.spark.session import start_session, stop_session
-
     s3.client.upload_file(str(stand_in_jar), BUCKET, KEY)
     connections(monkeypatch, moto_endpoint, tmp_path, {"sparknlp_jar_uri": URI})
-    session = start_session(SparkHook().get_settings(sparknlp=True, default_driver_memory="1g"))
-    try:
-        assert sparknlp_available(session) == (True, "Spark NLP JVM classes load")  # found where the engine looks
-    finally:
-        stop_session(session)
+    # A process of its own, as a classify task has: a JVM started earlier in this one has its class path already.
+    plugins = str(Path(__file__).resolve().parents[2] / "plugins")
+    env = dict(os.environ) | {"PYTHONPATH": os.pathsep.join([plugins, os.environ.get("PYTHONPATH", "")])}
+    result = subprocess.run([sys.executable, "-c", SESSION], env=env, capture_output=True, text=True, timeout=300, check=False)
+    (line,) = [line for line in result.stdout.splitlines() if line.startswith("AVAILABLE=")] or [result.stderr[-3000:]]
+    assert line == "AVAILABLE=True Spark NLP JVM classes load"  # found where the sparknlp engine looks
