@@ -11,7 +11,7 @@
     |   |   +-- SequenceFileError [P], JavaSerializationError [P]   its ``fields/*`` files
     |   +-- UnsafeArchiveError [P]     an entry that could escape the target or exhaust the disk
     |   +-- ModelFetchError            S3 unreachable, denied, missing; a cut download; an unwritable cache
-    |       +-- ObjectChangedError     replaced between HEAD and GET (fetched again)
+    |       +-- ObjectChangedError     an S3 object replaced between HEAD and GET (fetched again; object_cache.py)
     +-- HarvestError                   OAI-PMH (``harvest/exceptions.py``: one class per OAI error code [P],
     |   |                              OaiHttpError, MalformedResponse)
     |   +-- SnapshotError [P]          a Kaggle-snapshot JSONL that cannot be read
