@@ -220,7 +220,11 @@ def services(installed: dict[str, Any], tiny_zip: Path) -> Iterator[dict[str, An
                     "AIRFLOW__CORE__PLUGINS_FOLDER": str(root / "plugins"),
                 }
             )
-            config = {"AIRFLOW__CORE__PARALLELISM": "3", "AIRFLOW__SCHEDULER__SCHEDULER_HEARTBEAT_SEC": "2"}
+            config = {
+                "AIRFLOW__CORE__PARALLELISM": "3",
+                "AIRFLOW__SCHEDULER__SCHEDULER_HEARTBEAT_SEC": "2",
+                "AIRFLOW__CORE__TEST_CONNECTION": "Enabled",  # the forms' Test button
+            }
             local = LocalAirflow(
                 root / "home",
                 database,
@@ -232,7 +236,7 @@ def services(installed: dict[str, Any], tiny_zip: Path) -> Iterator[dict[str, An
             )
             with local:
                 PHASES["start services"] = time.monotonic() - started
-                yield {"local": local, "token": local.token(), "sink": sink, "due": due}
+                yield {"local": local, "token": local.token(), "sink": sink, "due": due, "oai_url": stack.oai.url}
     finally:
         drop_database(database, postgres_admin_dsn())
         print("\ninstalled provider test phases (s):", json.dumps({k: round(v, 1) for k, v in PHASES.items()}))
@@ -262,6 +266,15 @@ def test_4_the_connection_forms_come_from_the_installed_provider(services: dict[
     assert oai["extra_fields"]["delay_seconds"]["schema"]["type"] == ["number", "null"]
     assert set(spark["extra_fields"]) == {"driver_memory", "executor_memory", "sparknlp_jars", "sparknlp_jar_uri"}
     assert "http" in forms and "aws" in forms  # the types the other connections keep
+
+
+def test_4b_the_oai_forms_test_button_asks_the_endpoint(services: dict[str, Any]) -> None:
+    body = {"connection_id": "arxiv_oai_new", "conn_type": "arxiv_oai_pmh", "host": services["oai_url"], "extra": "{}"}
+    answer = api(services, "POST", "/api/v2/connections/test", body)
+    assert answer["status"] is True and answer["message"].startswith(f"{services['oai_url']}: ")
+    down = body | {"host": f"http://127.0.0.1:{free_port()}/oai"}
+    answer = api(services, "POST", "/api/v2/connections/test", down)
+    assert answer["status"] is False and "connection refused" in answer["message"]
 
 
 def test_5_the_plugin_and_the_dags_load_from_the_package(services: dict[str, Any]) -> None:
