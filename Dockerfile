@@ -1,5 +1,8 @@
 # Airflow 3.3 with Java 17 (Spark) and the pinned runtime requirements.
-FROM apache/airflow:3.3.2-python3.11
+# AIRFLOW_BASE_IMAGE: the official image; only the deploy test and `make compose` pass a local stand-in built
+# with the same layout (include/docker/standin_images.py), where no registry image can be pulled.
+ARG AIRFLOW_BASE_IMAGE=apache/airflow:3.3.2-python3.11
+FROM ${AIRFLOW_BASE_IMAGE}
 
 USER root
 RUN apt-get update \
@@ -10,6 +13,8 @@ ENV JAVA_HOME=/usr/lib/jvm/java-17-openjdk-amd64
 USER airflow
 COPY requirements.txt /opt/airflow/requirements.txt
 RUN pip install --no-cache-dir -r /opt/airflow/requirements.txt
+# The data volume's mount point: a new named volume takes this directory's owner, so tasks can write to it.
+RUN mkdir -p /opt/airflow/data
 
 COPY --chown=airflow:root dags/ /opt/airflow/dags/
 COPY --chown=airflow:root plugins/ /opt/airflow/plugins/

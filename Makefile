@@ -9,7 +9,7 @@ ARXIV_REPLAY_DATA ?= plugins/arxiv_labeler/devstack/replay/arxiv-2008-11-26.json
 TRAINING_DATA ?= ../shared/data/arxiv-labeled-abstracts.csv
 DEMO_MODEL := data/demo-model/arxiv_groups_demo.zip
 
-.PHONY: demo airflow test lint typecheck unit venv demo-model demo-head bench bench-int8 clean help
+.PHONY: demo airflow test lint typecheck unit venv demo-model demo-head bench bench-int8 bench-scale images compose compose-down clean help
 
 help:
 	@echo "make demo        run the DAG for one day on the local stack (DAY=YYYY-MM-DD, ARXIV_REPLAY_DATA=...)"
@@ -19,6 +19,10 @@ help:
 	@echo "make demo-head   retrain the committed head from TRAINING_DATA (default ../shared/data/arxiv-labeled-abstracts.csv)"
 	@echo "make bench       classify-stage benchmark (figures + chart in bench/results)"
 	@echo "make bench-int8  where int8 loses label agreement on the demo model (bench/results/int8_sensitivity.json)"
+	@echo "make bench-scale cost against papers: classify, harvest, load at 1k..64k, the skip path on 1M labels"
+	@echo "make images      the local stand-in images and the project image on them (cached; starts dockerd if needed)"
+	@echo "make compose     docker-compose.yaml + docker-compose.standins.yaml on 127.0.0.1, detached, until make compose-down"
+	@echo "make compose-down  stop that stack (COMPOSE_VOLUMES=1 also removes its volumes) and the dockerd it started"
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -46,11 +50,12 @@ airflow: $(VENV)/.installed $(DEMO_MODEL)
 	$(PY) -m arxiv_labeler airflow --replay-data $(ARXIV_REPLAY_DATA) --model $(DEMO_MODEL)
 
 lint: $(VENV)/.installed
-	$(VENV)/bin/ruff check plugins dags tests bench
-	$(VENV)/bin/ruff format --check plugins dags tests bench
+	$(VENV)/bin/ruff check plugins dags tests bench include
+	$(VENV)/bin/ruff format --check plugins dags tests bench include
 
 typecheck: $(VENV)/.installed
 	$(VENV)/bin/mypy
+	$(VENV)/bin/mypy include/docker
 
 test: lint typecheck
 	$(PY) -m pytest -q
@@ -60,6 +65,20 @@ bench: $(VENV)/.installed
 
 bench-int8: $(VENV)/.installed $(DEMO_MODEL)
 	$(PY) bench/int8_sensitivity.py
+
+bench-scale: $(VENV)/.installed $(DEMO_MODEL)
+	$(PY) bench/scale_benchmark.py
+
+# The deployment on local stand-ins (README: Deploy). Stand-ins are rebuilt only when their inputs change.
+images:
+	python3 include/docker/dockerd.py start
+	python3 include/docker/standin_images.py
+
+compose: $(VENV)/.installed $(DEMO_MODEL)
+	$(PY) include/docker/compose_stack.py up
+
+compose-down: $(VENV)/.installed
+	$(PY) include/docker/compose_stack.py down $(if $(COMPOSE_VOLUMES),--volumes,)
 
 clean:
 	rm -rf data/demo bench/results .mypy_cache .ruff_cache

@@ -224,7 +224,9 @@ def classify_task(
     and its Python workers): the stage alone is the latter. ``class_archive=False``: the driver
     starts without the class-data-sharing archive (``make venv`` records it), to show what it saves.
     """
+    from arxiv_labeler.harvest.result import HarvestResult
     from arxiv_labeler.model.extract import safe_extract
+    from arxiv_labeler.model.fetch import FetchedModel
     from arxiv_labeler.run.config import RunConfig
 
     model_dir = work / "model"
@@ -236,13 +238,13 @@ def classify_task(
     (partition / "part-00000.parquet").write_bytes(records_path.read_bytes())
     day = dt.date(2026, 1, 1)
     config = RunConfig(day, day, "s3://bench/model.zip", engine="onnx", reclassify=True, quantize=quantize).to_xcom()
-    model = {
-        "uri": "s3://bench/model.zip", "name": zip_path.stem, "etag": "bench", "sha256": archive.sha256,
-        "size": zip_path.stat().st_size, "zip_path": str(zip_path), "model_dir": str(model_dir), "downloaded": False,
-    }  # fmt: skip
+    model = FetchedModel(
+        "s3://bench/model.zip", zip_path.stem, "bench", archive.sha256, zip_path.stat().st_size, str(zip_path),
+        str(model_dir), False, tuple(archive.labels), archive.params.activation,
+    ).to_xcom()  # fmt: skip
+    harvest = HarvestResult(day, day, [str(partition)]).to_xcom()
     script = CLASSIFY_TASK.format(
-        plugins=str(PROJECT / "plugins"), config=config, model=model, harvest={"partitions": [str(partition)]},
-        output=str(work / "labeled"),
+        plugins=str(PROJECT / "plugins"), config=config, model=model, harvest=harvest, output=str(work / "labeled"),
     )  # fmt: skip
     env = dict(os.environ, AIRFLOW__CORE__LOAD_EXAMPLES="False", PYTHONPATH=str(PROJECT / "plugins"))
     if not class_archive:

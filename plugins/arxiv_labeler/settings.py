@@ -42,6 +42,9 @@ DEFAULT_ENGINE = "auto"
 DEFAULT_QUANTIZE = "none"
 DRIFT_WARN = 0.25  # Jensen-Shannon distance of a day's labels to its trailing history: warn above
 DRIFT_FAIL = 0.5  # ... and fail above
+CATEGORY_AGREEMENT_WARN = 0.8  # share of a run's labels matching the authors' primary group or category: warn below
+CATEGORY_AGREEMENT_FAIL = 0.6  # ... and fail below (labels in the wrong order, a model for another taxonomy)
+RECLASSIFICATION_SCORE = 0.57  # arXiv proposes a reclassification when its classifier's top score is at least this
 
 # The environment variables, each with the default it overrides.
 ENV_DATA_DIR = "ARXIV_LABELER_DATA_DIR"  # $AIRFLOW_HOME/arxiv-labeler

@@ -64,6 +64,8 @@ def test_params_are_typed_and_validated(dag) -> None:  # type: ignore[no-untyped
         "label_thresholds",
         "drift_warn",
         "drift_fail",
+        "category_agreement_warn",
+        "category_agreement_fail",
     }
     from arxiv_labeler.run.config import KNOWN_PARAMS
 

@@ -44,7 +44,8 @@ def test_arxiv_format_record() -> None:
     <categories>hep-th</categories><abstract>A.</abstract></arXiv></metadata></record></ListRecords>"""
     (record,) = parse_list_records(page(body), "u", "arXiv").records
     assert record.arxiv_id == "hep-th/9901001" and record.authors == ["Edward Witten"] and record.group == "physics"
-    assert record.created == dt.date(1999, 1, 4) and record.updated == dt.date(2026, 11, 19)
+    # <created> is the current version's date (arXiv's server), <updated> a metadata edit: no v1 date here.
+    assert record.created is None and record.updated == dt.date(1999, 1, 4)
 
 
 def test_deleted_record_is_a_deletion() -> None:

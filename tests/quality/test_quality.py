@@ -24,6 +24,7 @@ from arxiv_labeler.warehouse import ModelInfo, RunRecord, Warehouse, open_wareho
 MODEL = ModelInfo("m@sha256:111", "m", "111", ["cs", "math", "physics"])
 OTHER = ModelInfo("n@sha256:222", "n", "222", ["cs", "math", "physics"])
 MONDAY = dt.date(2026, 11, 16)
+CATEGORY_OF = {"cs": "cs.LG", "math": "math.AG", "physics": "hep-th"}
 
 
 @pytest.fixture(params=["duckdb", "postgres"])
@@ -46,7 +47,12 @@ def load_day(
 ) -> str:
     """A day of papers, the first len(labels) labeled (label, top score), ``unlabeled`` more without a label row."""
     ids = [f"{prefix}{day:%y%m}.{day.day:02d}{n:03d}" for n in range(len(labels) + unlabeled)]
-    records = [PaperRecord(i, day, 1, day, day, f"Title {i}", f"Abstract {i}.", ["A."], ["cs.LG"]) for i in ids]
+    # Each labeled paper's author filed it under its label's group: a sound day agrees with its authors.
+    categories = [CATEGORY_OF.get(label, "cs.LG") for label, _ in labels] + ["cs.LG"] * unlabeled
+    records = [
+        PaperRecord(i, day, 1, day, day, f"Title {i}", f"Abstract {i}.", ["A."], [category])
+        for i, category in zip(ids, categories, strict=True)
+    ]
     table = records_table(records, day, day, day)
     rows = []
     for row, (label, score) in zip(table.to_pylist(), labels, strict=False):
@@ -91,8 +97,9 @@ def test_a_sound_day_passes_every_check_and_is_recorded(warehouse: Warehouse) ->
     for back in range(1, 8):
         load_day(warehouse, MONDAY - dt.timedelta(days=back), [("cs", 0.9), ("math", 0.8), ("physics", 0.95)])
     run_id = load_day(warehouse, MONDAY, [("cs", 0.9), ("math", 0.85), ("physics", 0.9)])
-    statuses = checks(warehouse, MONDAY, run_id, drift_min_papers=1)
+    statuses = checks(warehouse, MONDAY, run_id, drift_min_papers=1, agreement_min_papers=1)
     assert set(statuses.values()) == {"pass"}, statuses
+    assert "category_agreement" in statuses
     _, stored = warehouse.query("SELECT count(*) FROM arxiv_quality_checks WHERE run_id = ?", (run_id,))
     _, quality = warehouse.query("SELECT quality_status FROM arxiv_pipeline_runs WHERE run_id = ?", (run_id,))
     assert stored == [(len(statuses),)] and quality == [("passed",)]

@@ -173,3 +173,72 @@ def test_harvest_killed_after_page_k_of_a_10000_record_day_resumes_at_page_k(tmp
     assert len(retry_queries) == 100 - pages_at_kill and result.pages == 100
     ids = pq.read_table(Path(tmp_path, "papers", f"harvest_day={day}", "part-00000.parquet")).column("arxiv_id").to_pylist()
     assert len(ids) == 10_000 == len(set(ids)) and set(ids) == {e["id"] for e in archive.entries}
+
+
+OPERATOR_SCRIPT = """
+import json, sys
+from arxiv_labeler.operators.harvest import HarvestArxivOperator
+config, landing, run_id = json.loads(sys.argv[1]), sys.argv[2], sys.argv[3]
+HarvestArxivOperator(task_id="harvest", run_config=config, landing_dir=landing).execute({"run_id": run_id})
+"""
+
+
+def synthetic_days(first: dt.date, days: int, per_day: int) -> ReplayArchive:
+    """``per_day`` new papers on each of ``days`` days from ``first`` (ids unique over the days)."""
+    entries = []
+    for offset in range(days):
+        day = first + dt.timedelta(days=offset)
+        entries += [dict(e, id=f"{e['id']}{offset}") for e in synthetic_day(day, per_day).entries]
+    return ReplayArchive(entries)
+
+
+@pytest.mark.slow
+def test_harvest_task_killed_on_day_4_of_5_is_retried_without_the_3_finished_days(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from arxiv_labeler.operators.harvest import HarvestArxivOperator
+    from arxiv_labeler.run.config import RunConfig
+
+    first, days, per_day, page_size = dt.date(2026, 3, 2), 5, 600, 100  # 6 pages a day, 30 in all
+    archive = synthetic_days(first, days, per_day)
+    config = RunConfig(first, first + dt.timedelta(days=days - 1), "s3://b/m.zip").to_xcom()
+    landing = tmp_path / "landing"
+    # Requests: 1 Identify, 2-19 days 1-3, 20 and 21 day 4's first two pages; 22 (its third) stalls until the kill.
+    stall = Faults(slow_on={22}, slow_seconds=60)
+    with OaiReplayServer(archive, page_size=page_size, faults=stall) as server:
+        connection = json.dumps({"conn_type": "http", "host": server.url, "extra": {"delay_seconds": 0.0}})
+        env = dict(os.environ, PYTHONPATH=str(PROJECT / "plugins"), AIRFLOW_CONN_ARXIV_OAI=connection)
+        task = [sys.executable, "-c", OPERATOR_SCRIPT, json.dumps(config), str(landing), "manual__killed"]
+        child = subprocess.Popen(task, env=env)
+        deadline = time.monotonic() + 120
+        while child.poll() is None and time.monotonic() < deadline and len(server.log.queries) < 22:
+            time.sleep(0.01)
+        child.send_signal(signal.SIGKILL)  # inside request 22: day 4 has two pages checkpointed
+        child.wait(timeout=30)
+        assert child.returncode == -signal.SIGKILL and len(server.log.queries) == 22, "the harvest was not killed on day 4"
+        (checkpoint,) = landing.glob(f"_staging/{first + dt.timedelta(days=3)}-*/checkpoint.json")
+        assert json.loads(checkpoint.read_text())["pages"] == 2
+        assert len(list(landing.glob("papers/harvest_day=*/part-00000.parquet"))) == 3
+        assert len(list(landing.glob("_staging/run-*.json"))) == 1  # the killed run's finished days
+
+        # The task's retry: the same run id, so the same manifest.
+        monkeypatch.setenv("AIRFLOW_CONN_ARXIV_OAI", connection)
+        before = len(server.log.queries)
+        retry = HarvestArxivOperator(task_id="harvest", run_config=config, landing_dir=str(landing))
+        result = retry.execute({"run_id": "manual__killed"})
+        retried = [q for q in server.log.queries[before:] if "verb=ListRecords" in q]
+        assert not (landing / "_staging").exists()  # nothing left once the interval is landed
+        # A new run of the interval (another trigger, a backfill reprocessing it) asks for every day again.
+        before = len(server.log.queries)
+        fresh = HarvestArxivOperator(task_id="harvest", run_config=config, landing_dir=str(landing))
+        fresh_result = fresh.execute({"run_id": "manual__later"})
+        fresh_requests = [q for q in server.log.queries[before:] if "verb=ListRecords" in q]
+
+    assert result["skipped_days"] == 3 and [d["skipped"] for d in result["days"]] == [True, True, True, False, False]
+    # Day 4 from its checkpointed page 3, then day 5: 10 requests, where harvesting days 1-3 again made it 28.
+    assert len(retried) == 4 + 6 and "resumptionToken" in retried[0]
+    assert result["records"] == days * per_day == fresh_result["records"]
+    assert len(fresh_requests) == 30 and fresh_result["skipped_days"] == 0
+    ids = [i for p in result["partitions"] for i in pq.read_table(Path(p) / "part-00000.parquet").column("arxiv_id").to_pylist()]
+    assert len(ids) == len(set(ids)) == days * per_day
+    assert not (landing / "_staging").exists()

@@ -96,3 +96,15 @@ def test_optional_params_left_empty_in_the_form_take_their_defaults() -> None:
     params = BASE | {"from_date": "2026-11-19", "sets": None, "label_thresholds": None, "drift_warn": None, "drift_fail": ""}
     config = resolve_run_config(params, None, None)
     assert (config.sets, config.label_thresholds, config.drift_warn, config.drift_fail) == ([], {}, 0.25, 0.5)
+
+
+def test_category_agreement_thresholds_default_when_empty_and_are_checked() -> None:
+    base = BASE | {"from_date": "2026-11-19"}
+    config = resolve_run_config(base | {"category_agreement_warn": None, "category_agreement_fail": ""}, None, None)
+    assert (config.category_agreement_warn, config.category_agreement_fail) == (0.8, 0.6)
+    config = resolve_run_config(base | {"category_agreement_warn": 0.9, "category_agreement_fail": 0.7}, None, None)
+    assert RunConfig.from_xcom(config.to_xcom()) == config and config.category_agreement_fail == 0.7
+    with pytest.raises(RunConfigError, match=r"category_agreement_fail \(0.9\) is above category_agreement_warn \(0.8\)"):
+        resolve_run_config(base | {"category_agreement_fail": 0.9}, None, None)
+    with pytest.raises(RunConfigError, match="category_agreement_warn"):
+        resolve_run_config(base | {"category_agreement_warn": 1.5}, None, None)

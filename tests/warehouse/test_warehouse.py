@@ -16,6 +16,7 @@ import pyarrow as pa
 import pytest
 from arxiv_labeler.harvest.models import PaperRecord, records_table
 from arxiv_labeler.warehouse import ModelInfo, RunRecord, Warehouse, open_warehouse
+from arxiv_labeler.warehouse.migrations import migrations
 from arxiv_labeler.warehouse.report import build_report, render
 
 DAY1, DAY2 = dt.date(2026, 11, 19), dt.date(2026, 11, 20)
@@ -27,7 +28,8 @@ MODEL_B = ModelInfo("b@sha256:bbb", "b", "bbb", ["cs", "math", "physics", "stat"
 def warehouse(request: pytest.FixtureRequest, tmp_path: Path) -> Warehouse:
     url = f"duckdb://{tmp_path / 'w.duckdb'}" if request.param == "duckdb" else request.getfixturevalue("postgres_dsn")
     store = open_warehouse(url)
-    assert store.migrate() == [1, 2, 3]
+    versions = [m.version for m in migrations(store.dialect)]  # every file of the dialect, in order
+    assert store.migrate() == versions and {1, 2, 3, 5} <= set(versions)
     assert store.migrate() == []  # recorded: applied once
     return store
 
@@ -246,3 +248,14 @@ def test_withdrawn_version_lands_withdrawn_with_affiliations_and_is_not_classifi
     assert counted == [(1,)]
     _, labeled = warehouse.query("SELECT arxiv_id FROM arxiv_paper_labels")
     assert labeled == [("2611.00001",)]
+
+
+def test_warehouse_urls_are_shown_without_credentials_and_taken_with_any_postgres_scheme() -> None:
+    from arxiv_labeler.errors import ConfigError
+    from arxiv_labeler.warehouse import postgres_url, without_credentials
+
+    assert without_credentials("postgresql://user:s3cret@db:5432/w") == "postgresql://***@db:5432/w"
+    assert postgres_url("postgresql+psycopg://u:p@db/w") == postgres_url("postgres://u:p@db/w") == "postgresql://u:p@db/w"
+    with pytest.raises(ConfigError) as refused:
+        open_warehouse("mysql://user:s3cret@db/w")
+    assert "s3cret" not in str(refused.value) and "mysql://***@db/w" in str(refused.value)

@@ -22,6 +22,7 @@ from contextlib import AbstractContextManager, ExitStack, contextmanager, suppre
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
 
@@ -51,6 +52,28 @@ def staged_write(target: Path) -> Iterator[Path]:
             shutil.rmtree(staging, ignore_errors=True)
             raise
         _swap_in(staging, target)
+
+
+@contextmanager
+def labeled_batches(output_path: str, columns: list[str], batch_size: int) -> Iterator[Iterator[pa.RecordBatch] | None]:
+    """The published labeled rows at ``output_path`` as record batches, or None when nothing was ever published there.
+
+    The batches must be read inside the block: it holds the shared lock that keeps another run's swap from
+    replacing the output while it is read (a load streams it into its transaction).
+    """
+    target = local_path(output_path)
+    if target is None:
+        yield iter(pq.read_table(output_path, columns=columns).to_batches(max_chunksize=batch_size))
+        return
+    if not target.parent.is_dir():
+        yield None
+        return
+    with _swap_lock(target, fcntl.LOCK_SH):
+        if not target.exists():
+            yield None
+            return
+        dataset = ds.dataset(target, format="parquet")
+        yield dataset.to_batches(columns=columns, batch_size=batch_size, batch_readahead=1, fragment_readahead=1)
 
 
 def read_labeled(output_path: str) -> pa.Table | None:

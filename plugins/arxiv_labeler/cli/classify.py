@@ -39,12 +39,12 @@ def classify(args: argparse.Namespace) -> int:
     """Run the classify stage on a Kaggle-snapshot JSONL or harvested Parquet; print the result as JSON."""
     from arxiv_labeler.classify.stage import choose_engine, classify_records
     from arxiv_labeler.harvest.kaggle import write_snapshot_parquet
-    from arxiv_labeler.model.archive import ModelArchive
+    from arxiv_labeler.model.check import open_checked
     from arxiv_labeler.spark.progress import SparkProgressBar
     from arxiv_labeler.spark.session import SparkSettings, start_session, stop_session
 
     model_zip = model_path(args.model)
-    archive = ModelArchive.open(model_zip).validate()
+    archive, _ = open_checked(model_zip)  # every check before any Spark work
     source = Path(args.input)
     with tempfile.TemporaryDirectory(prefix="arxiv-classify-") as scratch:
         if source.suffix == ".jsonl":

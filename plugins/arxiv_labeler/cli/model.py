@@ -13,9 +13,12 @@ from arxiv_labeler.errors import ConfigError
 
 def inspect_model(args: argparse.Namespace) -> int:
     """Print the model's metadata, labels and ONNX signature as JSON."""
-    from arxiv_labeler.model.archive import ModelArchive
+    from arxiv_labeler.harvest.taxonomy import label_mapping
+    from arxiv_labeler.model.check import open_checked
 
-    print(json.dumps(ModelArchive.open(model_path(args.model)).validate().describe(), indent=2))
+    archive, report = open_checked(model_path(args.model))
+    mapping = {"label_mapping": label_mapping(archive.labels)}  # groups / categories: checked against arXiv's own
+    print(json.dumps(archive.describe() | mapping | {"check": report.to_dict()}, indent=2))
     return 0
 
 

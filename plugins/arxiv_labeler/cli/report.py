@@ -1,4 +1,4 @@
-"""``arxiv-labeler report``: papers and labels per day and group, quality checks, two models compared."""
+"""``arxiv-labeler report``: labels per day and group, quality checks, models compared, labels against authors'."""
 
 from __future__ import annotations
 
@@ -8,6 +8,17 @@ from typing import Any
 
 from arxiv_labeler import settings
 from arxiv_labeler.cli.options import iso_date
+
+
+def _score(value: str) -> float:
+    """An argparse type: a score in [0, 1]."""
+    try:
+        score = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--proposal-score must be a number in [0, 1], got {value!r}") from None
+    if not 0.0 <= score <= 1.0:
+        raise argparse.ArgumentTypeError(f"--proposal-score must be in [0, 1], got {value}")
+    return score
 
 
 def report(args: argparse.Namespace) -> int:
@@ -26,6 +37,18 @@ def report(args: argparse.Namespace) -> int:
             shown = "" if value is None else f"{value:.4g}"
             limit = "" if threshold is None else f"{threshold:.4g}"
             print(f"{run_id:<48}{f'{first}..{last}':<24}{check:<26}{status:<7}{shown:>10}{limit:>11}  {detail}")
+        return 0
+    if args.disagreements:
+        from arxiv_labeler.quality.categories import label_disagreements, render_disagreements
+
+        found = label_disagreements(warehouse, args.model, args.from_date, args.until, args.proposal_score)
+        print(render_disagreements(found, args.format, args.proposal_score))
+        return 0
+    if args.agreement:
+        from arxiv_labeler.quality.categories import category_agreement_per_day, render_agreement
+
+        agreement = category_agreement_per_day(warehouse, args.model, args.from_date, args.until, by_group=args.by_group)
+        print(render_agreement(agreement, args.format))
         return 0
     if args.compare_models:
         from arxiv_labeler.quality.comparison import compare_models
@@ -53,4 +76,21 @@ def register(sub: Any) -> None:
         "--compare-models", nargs=2, metavar=("MODEL_A", "MODEL_B"), help="agreement, per group, confusion matrix"
     )
     command.add_argument("--changed-csv", metavar="PATH", help="with --compare-models: the papers whose label changed")
+    command.add_argument(
+        "--agreement", action="store_true", help="labels against the authors' primary categories, per day (see --by-group)"
+    )
+    command.add_argument("--by-group", action="store_true", help="with --agreement: per day and primary group")
+    command.add_argument(
+        "--disagreements",
+        action="store_true",
+        help="papers labeled other than their author's primary group or category, with both scores",
+    )
+    command.add_argument("--model", metavar="MODEL_ID", help="with --agreement/--disagreements: default the newest model")
+    command.add_argument(
+        "--proposal-score",
+        type=_score,
+        default=settings.RECLASSIFICATION_SCORE,
+        metavar="SCORE",
+        help=f"with --disagreements: flag a proposal at this top score or above (arXiv's: {settings.RECLASSIFICATION_SCORE})",
+    )
     command.set_defaults(func=report)

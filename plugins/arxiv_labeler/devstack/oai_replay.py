@@ -94,9 +94,9 @@ def _arxiv_metadata(entry: dict[str, Any]) -> str:
     dates = [rfc2822_date(v["created"]) for v in entry.get("versions") or [] if v.get("created")]
     parts = [f"<id>{_x(entry['id'])}</id>"]
     if dates:
-        parts.append(f"<created>{dates[0].isoformat()}</created>")
-        if len(dates) > 1:
-            parts.append(f"<updated>{dates[-1].isoformat()}</updated>")
+        # As arXiv's server (arXiv/oaipmh record_formats.xml): <created> is the current version's date.
+        # Its <updated> is the metadata row's last edit, which the snapshot does not keep: left out.
+        parts.append(f"<created>{dates[-1].isoformat()}</created>")
     authors = "".join(
         "<author>"
         + f"<keyname>{_x(a[0])}</keyname>"

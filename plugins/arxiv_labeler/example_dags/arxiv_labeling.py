@@ -120,6 +120,22 @@ with DAG(
         "drift_fail": Param(
             settings.DRIFT_FAIL, type=["null", "number"], minimum=0, maximum=1, title="Label drift (Jensen-Shannon) failure"
         ),
+        "category_agreement_warn": Param(
+            settings.CATEGORY_AGREEMENT_WARN,
+            type=["null", "number"],
+            minimum=0,
+            maximum=1,
+            title="Agreement with the authors' primary categories: warning below",
+            description="Share of the run's labels equal to the paper's primary group (or category), for models "
+            "whose labels are arXiv's groups or categories; unclassified papers are not counted. Empty: the default.",
+        ),
+        "category_agreement_fail": Param(
+            settings.CATEGORY_AGREEMENT_FAIL,
+            type=["null", "number"],
+            minimum=0,
+            maximum=1,
+            title="Agreement with the authors' primary categories: failure below",
+        ),
     },
 ) as dag:
     resolve = ResolveRunOperator(
@@ -146,7 +162,10 @@ with DAG(
         landing_dir=str(DATA / "landing"),
         http_conn_id=settings.OAI_CONN_ID,
         pool=settings.OAI_POOL,
-        doc_md="OAI-PMH ListRecords for each day, 3 s between requests. A retry resumes from the last checkpointed page.",
+        doc_md=(
+            "OAI-PMH ListRecords for each day, 3 s between requests. A retry skips the days this run already landed "
+            "and resumes the interrupted one from its last checkpointed page."
+        ),
         **NETWORK_RETRIES,
     )
     classify = ClassifyPapersOperator(
@@ -182,7 +201,8 @@ with DAG(
         retries=0,
         on_success_callback=[on_labels_checked],  # passed with warnings: an alert naming the checks
         doc_md=(
-            "Data-quality checks on the run's labels (counts, scores, confidence, drift, empty announcement days), "
+            "Data-quality checks on the run's labels (counts, scores, confidence, drift, empty announcement days, "
+            "agreement with the authors' categories), "
             "stored in `arxiv_quality_checks`. A failed check fails this task; the load stays committed."
         ),
     )

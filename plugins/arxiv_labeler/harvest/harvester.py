@@ -5,15 +5,20 @@ Layout under ``landing_root``::
     papers/harvest_day=YYYY-MM-DD/part-00000.parquet   the day's records (replaced on re-harvest)
     raw/harvest_day=YYYY-MM-DD/page-00001.xml.gz       the pages, for audit and replay
     _staging/<day>-<key>/                              pages landed so far + checkpoint.json
+    _staging/run-<hash>.json                           the days this run has landed (run_manifest.py)
 
 A day is harvested with one ``from=until=day`` request chain. After each page
 the parsed records and the next resumption token are checkpointed, so a
 retried task resumes from its last good page. The partition only appears once
-the whole chain succeeded (its file is renamed into place).
+the whole chain succeeded (its file is renamed into place). Over an interval,
+each finished day is noted in the run's manifest, so a retry of the same run
+skips the days already landed; the manifest goes when the interval is done, and
+``_staging/`` with it when nothing else is staged.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import gzip
 import hashlib
@@ -21,19 +26,21 @@ import json
 import logging
 import shutil
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
 from arxiv_labeler.errors import ConfigError, HarvestError
 from arxiv_labeler.harvest.client import OaiClient
 from arxiv_labeler.harvest.exceptions import BadResumptionToken, NoRecordsMatch
-from arxiv_labeler.harvest.models import PAPER_SCHEMA, records_table
+from arxiv_labeler.harvest.models import PAPER_SCHEMA, landed_table
 from arxiv_labeler.harvest.parser import METADATA_PREFIXES, parse_list_records
 from arxiv_labeler.harvest.result import DayResult, HarvestResult
+from arxiv_labeler.harvest.run_manifest import RunManifest, manifest_key, prune_stale_manifests
 from arxiv_labeler.harvest.taxonomy import validate_set
 
 log = logging.getLogger(__name__)
@@ -47,7 +54,11 @@ def days_in(start: dt.date, end: dt.date) -> list[dt.date]:
 
 
 class Harvester:
-    """ListRecords for whole days into the landing area, checkpointed per page."""
+    """ListRecords for whole days into the landing area, checkpointed per page and per day.
+
+    ``run_key`` names the run the harvest belongs to (the DAG passes ``dag_id/run_id``): a retry
+    with the same key skips the days the killed or failed try had landed; another key does not.
+    """
 
     def __init__(
         self,
@@ -57,6 +68,7 @@ class Harvester:
         sets: Sequence[str] = (),
         on_page: Callable[[DayResult], None] | None = None,
         known_sets: frozenset[str] | None = None,
+        run_key: str = "",
     ) -> None:
         if metadata_prefix not in METADATA_PREFIXES:
             raise ConfigError(f"metadata_prefix must be one of {METADATA_PREFIXES}, got {metadata_prefix!r}")
@@ -65,29 +77,54 @@ class Harvester:
         self.metadata_prefix = metadata_prefix
         self.sets = [validate_set(s, known_sets) for s in sets] or [""]
         self.on_page = on_page
+        self.run_key = run_key
 
     def partition_dir(self, day: dt.date) -> Path:
         """The Parquet partition directory of ``day``."""
         return self.landing_root / "papers" / f"harvest_day={day.isoformat()}"
 
+    @property
+    def staging_root(self) -> Path:
+        """Where pages in progress and run manifests wait (``_staging/``)."""
+        return self.landing_root / "_staging"
+
     def harvest(self, start: dt.date, end: dt.date, today: dt.date | None = None) -> HarvestResult:
         """Harvest every day of [start, end]; each day's partition is replaced, never appended.
 
-        Days before the repository's ``earliestDatestamp`` or after ``today`` (UTC) hold
-        nothing to harvest: the interval is clamped to the valid range with one log line.
+        Days before the repository's ``earliestDatestamp`` or after ``today`` (UTC) hold nothing
+        to harvest: the interval is clamped to the valid range with one log line, and an interval
+        wholly outside it is empty (zero records, a success). Days this run has landed already
+        (an earlier try with the same ``run_key``) are not requested again.
+
+        Raises:
+            ConfigError: ``end`` is before ``start``.
         """
+        if end < start:
+            raise ConfigError(f"interval end {end} is before its start {start}")
         result = HarvestResult(start, end, endpoint=self.client.endpoint)
-        first, last = self.valid_range(start, end, today or dt.datetime.now(dt.UTC).date())
-        if first > last:
+        days = self.valid_days(start, end, today or dt.datetime.now(dt.UTC).date())
+        if not days:
             return result
-        for day in days_in(first, last):
-            day_result = self.harvest_day(day, start, end)
+        prune_stale_manifests(self.staging_root)
+        key = manifest_key(self.client.endpoint, self.metadata_prefix, self.sets, start, end, self.run_key)
+        manifest = RunManifest.open(self.staging_root, key, self.run_key, start, end)
+        for day in days:
+            partition_file = self.partition_dir(day) / "part-00000.parquet"
+            day_result = manifest.finished(day, partition_file)
+            if day_result is not None:
+                log.info("%s already landed by this run (%s): not requested again", day, manifest.path.name)
+                day_result.skipped = True
+            else:
+                day_result = self._land_day(day)
+                manifest.record(day, day_result, partition_file)
             result.days.append(day_result)
             result.partitions.append(str(self.partition_dir(day)))
+        manifest.remove()
+        _remove_if_empty(self.staging_root)
         return result
 
-    def valid_range(self, start: dt.date, end: dt.date, today: dt.date) -> tuple[dt.date, dt.date]:
-        """[start, end] clamped to [earliestDatestamp, today]; logs once when it had to clamp."""
+    def valid_days(self, start: dt.date, end: dt.date, today: dt.date) -> list[dt.date]:
+        """The days of [start, end] within [earliestDatestamp, today]; logs once when it clamped or nothing is left."""
         earliest_text = self.client.identify().get("earliestDatestamp", "")[:10]
         try:
             earliest = dt.date.fromisoformat(earliest_text)
@@ -95,6 +132,13 @@ class Harvester:
             log.warning("Identify gave no usable earliestDatestamp (%r): not clamping the start", earliest_text)
             earliest = start
         first, last = max(start, earliest), min(end, today)
+        if first > last:
+            if end < earliest:
+                why = f"it ends before the repository's earliestDatestamp {earliest}"
+            else:
+                why = f"it starts after today ({today} UTC)"
+            log.warning("interval %s..%s is empty: %s; nothing to harvest (zero records)", start, end, why)
+            return []
         if (first, last) != (start, end):
             log.warning(
                 "interval %s..%s clamped to %s..%s: the repository's earliestDatestamp is %s and today (UTC) is %s",
@@ -105,28 +149,34 @@ class Harvester:
                 earliest,
                 today,
             )
-        return first, last
+        return days_in(first, last)
 
     def _staging_dir(self, day: dt.date) -> Path:
         key = hashlib.sha256(f"{self.client.endpoint}|{self.metadata_prefix}|{','.join(self.sets)}".encode()).hexdigest()[:12]
-        return self.landing_root / "_staging" / f"{day.isoformat()}-{key}"
+        return self.staging_root / f"{day.isoformat()}-{key}"
 
-    def harvest_day(self, day: dt.date, start: dt.date | None = None, end: dt.date | None = None) -> DayResult:
+    def harvest_day(self, day: dt.date) -> DayResult:
         """Harvest one day (all configured sets), resuming from a checkpoint when one exists."""
+        result = self._land_day(day)
+        _remove_if_empty(self.staging_root)  # alone, a day leaves no empty _staging/ (harvest() cleans up at its end)
+        return result
+
+    def _land_day(self, day: dt.date) -> DayResult:
+        """Harvest one day into its partition, resuming from its checkpoint (the staging root is left for the caller)."""
         staging = self._staging_dir(day)
         try:
             try:
-                return self._harvest_day(day, staging, start or day, end or day)
+                return self._harvest_day(day, staging)
             except BadResumptionToken:
                 # Tokens expire at UTC midnight: the landed pages may be stale, so restart the day once.
                 log.warning("resumption token expired for %s; restarting the day from scratch", day)
                 shutil.rmtree(staging, ignore_errors=True)
-                return self._harvest_day(day, staging, start or day, end or day)
+                return self._harvest_day(day, staging)
         except BaseException:
             _discard_if_no_pages(staging)
             raise
 
-    def _harvest_day(self, day: dt.date, staging: Path, start: dt.date, end: dt.date) -> DayResult:
+    def _harvest_day(self, day: dt.date, staging: Path) -> DayResult:
         staging.mkdir(parents=True, exist_ok=True)
         checkpoint_path = staging / "checkpoint.json"
         state: dict[str, Any] = (
@@ -157,7 +207,7 @@ class Harvester:
             number = state["pages"] + 1
             (staging / f"page-{number:05d}.xml.gz").write_bytes(gzip.compress(body))
             if page is not None and page.records:
-                pq.write_table(records_table(page.records, start, end, day), staging / f"page-{number:05d}.parquet")
+                pq.write_table(landed_table(page.records, day), staging / f"page-{number:05d}.parquet")
             state["pages"] = number
             state["token"] = page.resumption_token if page is not None else None
             if not state["token"]:
@@ -169,15 +219,18 @@ class Harvester:
             result.pages = number
             if self.on_page:
                 self.on_page(result)
-        return self._publish(day, staging, start, end, result)
+        return self._publish(day, staging, result)
 
-    def _publish(self, day: dt.date, staging: Path, start: dt.date, end: dt.date, result: DayResult) -> DayResult:
+    def _publish(self, day: dt.date, staging: Path, result: DayResult) -> DayResult:
         tables = [pq.read_table(p) for p in sorted(staging.glob("page-*.parquet"))]
         table = pa.concat_tables(tables) if tables else PAPER_SCHEMA.empty_table()
         table = _latest_per_id(table)
         result.records = table.num_rows
         result.deleted = sum(1 for v in table.column("deleted").to_pylist() if v)
-        result.new = sum(1 for v in table.column("is_new").to_pylist() if v)
+        is_new = table.column("is_new").to_pylist()
+        deleted = table.column("deleted").to_pylist()
+        result.new = sum(1 for v in is_new if v)
+        result.new_unknown = sum(1 for v, gone in zip(is_new, deleted, strict=True) if v is None and not gone)
         result.withdrawn = sum(1 for v in table.column("withdrawn").to_pylist() if v)
         raw_target = self.landing_root / "raw" / f"harvest_day={day.isoformat()}"
         shutil.rmtree(raw_target, ignore_errors=True)
@@ -197,10 +250,11 @@ class Harvester:
             ready.unlink(missing_ok=True)
         shutil.rmtree(staging, ignore_errors=True)
         log.info(
-            "harvested %s: %d records (%d new, %d deleted) in %d pages",
+            "harvested %s: %d records (%d new, %d of unknown version, %d deleted) in %d pages",
             day,
             result.records,
             result.new,
+            result.new_unknown,
             result.deleted,
             result.pages,
         )
@@ -211,9 +265,13 @@ def _discard_if_no_pages(staging: Path) -> None:
     """After a failure, keep a staging directory only when it holds pages a retry can resume from."""
     if staging.is_dir() and not any(staging.glob("page-*")):
         shutil.rmtree(staging, ignore_errors=True)
-    parent = staging.parent
-    if parent.is_dir() and not any(parent.iterdir()):
-        parent.rmdir()
+    _remove_if_empty(staging.parent)
+
+
+def _remove_if_empty(directory: Path) -> None:
+    """Remove ``directory`` when nothing is in it (another harvest may have just put something there: keep it then)."""
+    with contextlib.suppress(OSError):  # not empty, or already gone
+        directory.rmdir()
 
 
 def _latest_per_id(table: pa.Table) -> pa.Table:
@@ -224,6 +282,26 @@ def _latest_per_id(table: pa.Table) -> pa.Table:
     last = {arxiv_id: index for index, arxiv_id in enumerate(ids)}
     keep = sorted(last.values())
     return table.take(pa.array(keep))
+
+
+def landed_batches(partitions: Sequence[str], batch_size: int) -> Iterator[pa.RecordBatch]:
+    """The landed day partitions' records as record batches, read as they are consumed.
+
+    Raises:
+        HarvestError: a partition is missing (checked now, not when its batches are reached).
+    """
+    paths = [str(_landed_file(partition)) for partition in partitions]
+    if not paths:
+        return iter(())
+    dataset = ds.dataset(paths, schema=PAPER_SCHEMA, format="parquet")
+    return iter(dataset.to_batches(batch_size=batch_size, batch_readahead=1, fragment_readahead=1))  # memory bounded by a batch
+
+
+def _landed_file(partition: str) -> Path:
+    path = Path(partition) / "part-00000.parquet"
+    if not path.exists():
+        raise HarvestError(f"landed partition missing: {path}; re-run the harvest task")
+    return path
 
 
 def read_landed(partitions: Sequence[str]) -> pa.Table:

@@ -52,11 +52,11 @@ def to_record(entry: dict[str, Any]) -> PaperRecord:
         raise SnapshotError(f"{arxiv_id}: bad or missing update_date ({exc})") from exc
     versions = entry.get("versions") or []
     dates = [rfc2822_date(v["created"]) for v in versions if v.get("created")]
-    last_version = versions[-1].get("version", "v1") if versions else "v1"
+    last_version = versions[-1].get("version") if versions else None
     return PaperRecord(
         arxiv_id=arxiv_id,
         datestamp=datestamp,
-        version=int(str(last_version).lstrip("v") or 1),
+        version=int(str(last_version).lstrip("v") or 1) if last_version else None,  # no version list: unknown
         created=next((rfc2822_date(v["created"]) for v in versions if v.get("version") == "v1" and v.get("created")), None),
         updated=dates[-1] if dates else None,
         title=clean_text(entry.get("title")),
@@ -101,9 +101,9 @@ def write_snapshot_parquet(snapshot: Path, target: Path) -> Path:
     """
     import pyarrow.parquet as pq
 
-    from arxiv_labeler.harvest.models import records_table
+    from arxiv_labeler.harvest.models import landed_table
 
     records = [to_record(entry) for entry in read_snapshot(snapshot)]
     days = [r.datestamp for r in records] or [dt.datetime.now(dt.UTC).date()]
-    pq.write_table(records_table(records, min(days), max(days), max(days)), target)
+    pq.write_table(landed_table(records, max(days)), target)
     return target

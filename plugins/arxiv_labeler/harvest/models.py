@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -11,10 +12,26 @@ import pyarrow as pa
 from arxiv_labeler.harvest.taxonomy import group_of
 from arxiv_labeler.text import paper_text, text_sha256
 
+# New-style ids (0704.0001, 2401.12345) and old-style ones (hep-th/9901001) start their number with YYMM.
+_ID_MONTH = re.compile(r"^(?:[a-z-]+(?:\.[A-Z]{2})?/)?(?P<yy>\d{2})(?P<mm>\d{2})")
+
+
+def id_month(arxiv_id: str) -> tuple[int, int] | None:
+    """(year, month) an arXiv id was assigned in: ``0704.0001`` -> (2007, 4), ``hep-th/9901001`` -> (1999, 1)."""
+    match = _ID_MONTH.match(arxiv_id)
+    if not match or not 1 <= int(match["mm"]) <= 12:
+        return None
+    yy = int(match["yy"])
+    return (1900 + yy if yy >= 91 else 2000 + yy), int(match["mm"])  # arXiv began in August 1991
+
 
 @dataclass
 class PaperRecord:
-    """One arXiv paper's latest metadata (or a deletion when ``deleted``)."""
+    """One arXiv paper's latest metadata (or a deletion when ``deleted``).
+
+    ``version`` is the current version's number and ``updated`` its date; ``created`` is the
+    v1 date. Each is None where the source does not tell it (never a guess).
+    """
 
     arxiv_id: str
     datestamp: dt.date
@@ -43,18 +60,30 @@ class PaperRecord:
         """The top-level group (cs, math, physics, ...) of the primary category."""
         return group_of(self.categories[0]) if self.categories else None
 
-    def is_new_in(self, start: dt.date, end: dt.date) -> bool | None:
-        """v1 falls inside [start, end] (else a replacement or update); None when v1's date is unknown."""
-        return None if self.created is None else start <= self.created <= end
+    @property
+    def is_new(self) -> bool | None:
+        """The current version is the first (arXiv's "new"; a later one is a replacement); None when unknown.
 
-    def row(self, start: dt.date, end: dt.date, harvest_day: dt.date) -> dict[str, Any]:
+        arXiv dates a record by its announcement, a day or more after the version's submission, so the
+        harvested interval says nothing here: the version does. Without a version number (the arXiv
+        format), a current version submitted in a month after the id's month cannot be v1 (ids are
+        given at submission or announcement, never before): False; anything else is unknown.
+        """
+        if self.version is not None:
+            return self.version == 1
+        assigned = id_month(self.arxiv_id)
+        if self.updated is not None and assigned is not None and (self.updated.year, self.updated.month) > assigned:
+            return False
+        return None
+
+    def row(self, harvest_day: dt.date) -> dict[str, Any]:
         """The landed Parquet row."""
         text, source = paper_text(self.title, self.abstract)
         row = asdict(self)
         row.update(
             primary_category=self.primary_category,
             group=self.group,
-            is_new=self.is_new_in(start, end),
+            is_new=self.is_new,
             text_source=source,
             text_sha256=text_sha256(text),
             harvest_day=harvest_day,
@@ -90,10 +119,15 @@ PAPER_SCHEMA = pa.schema(
 )
 
 
-def records_table(records: list[PaperRecord], start: dt.date, end: dt.date, harvest_day: dt.date) -> pa.Table:
+def landed_table(records: list[PaperRecord], harvest_day: dt.date) -> pa.Table:
     """Records as an Arrow table in ``PAPER_SCHEMA`` (the last version of a repeated id wins)."""
     latest: dict[str, PaperRecord] = {}
     for record in records:
         latest[record.arxiv_id] = record
-    rows = [record.row(start, end, harvest_day) for record in latest.values()]
+    rows = [record.row(harvest_day) for record in latest.values()]
     return pa.Table.from_pylist(rows, schema=PAPER_SCHEMA)
+
+
+def records_table(records: list[PaperRecord], start: dt.date, end: dt.date, harvest_day: dt.date) -> pa.Table:
+    """:func:`landed_table` under its former signature (``start`` and ``end`` no longer matter: see ``is_new``)."""
+    return landed_table(records, harvest_day)

@@ -82,7 +82,8 @@ def _is_withdrawn(version: ET.Element) -> bool:
 def _arxiv_raw(metadata: ET.Element, datestamp: dt.date) -> PaperRecord:
     ns = ARXIV_RAW_NS
     versions = metadata.findall(_q(ns, "version"))
-    # created is the v1 date; a record that does not list v1 cannot tell it (null, not a guess)
+    # created is the v1 date; a record that does not list v1 cannot tell it (null, not a guess).
+    # The current version is the highest listed: is_new (current == v1) follows from its number.
     v1 = next((v for v in versions if v.get("version") == "v1"), None)
     current = max(versions, key=lambda v: int((v.get("version") or "v1").lstrip("v") or 1), default=None)
     authors = parse_authors(_text(metadata, ns, "authors"))
@@ -113,14 +114,15 @@ def _arxiv(metadata: ET.Element, datestamp: dt.date) -> PaperRecord:
         authors.append(" ".join(p for p in parts if p))
         places = [clean_text(a.text) for a in author.findall(_q(ns, "affiliation")) if a.text]
         affiliations.append("; ".join(places) if places else None)
-    created = _text(metadata, ns, "created")
-    updated = _text(metadata, ns, "updated") or created
+    # arXiv's server writes the current version's metadata row: <created> is that version's submission
+    # date (v1's only when it is v1), <updated> the row's last edit (a journal-ref, say), not a version date.
+    current_version_date = _text(metadata, ns, "created")
     return PaperRecord(
         arxiv_id=(_text(metadata, ns, "id") or ""),
         datestamp=datestamp,
         version=None,  # the arXiv format does not say; arXivRaw does
-        created=dt.date.fromisoformat(created) if created else None,
-        updated=dt.date.fromisoformat(updated) if updated else None,
+        created=None,  # the v1 date: the arXiv format does not carry it
+        updated=dt.date.fromisoformat(current_version_date) if current_version_date else None,
         title=_text(metadata, ns, "title") or "",
         abstract=_text(metadata, ns, "abstract") or "",
         authors=authors,

@@ -16,9 +16,11 @@ class DayResult:
     pages: int = 0
     records: int = 0
     deleted: int = 0
-    new: int = 0
+    new: int = 0  # current version is v1
     withdrawn: int = 0
     resumed_from_page: int = 0
+    new_unknown: int = 0  # records that cannot tell whether their current version is v1 (the arXiv format)
+    skipped: bool = False  # landed by an earlier try of the same run: not requested again
 
     def to_xcom(self) -> dict[str, Any]:
         """JSON-able form (the day as an ISO string)."""
@@ -57,13 +59,23 @@ class HarvestResult:
         return sum(d.new for d in self.days)
 
     @property
+    def replaced(self) -> int:
+        """Records of papers whose current version is not their first (deletions and unknowns excluded)."""
+        return self.records - self.new - self.deleted - sum(d.new_unknown for d in self.days)
+
+    @property
+    def skipped_days(self) -> int:
+        """Days an earlier try of the same run had landed, not requested again."""
+        return sum(1 for d in self.days if d.skipped)
+
+    @property
     def withdrawn(self) -> int:
         """Records whose current version is withdrawn."""
         return sum(d.withdrawn for d in self.days)
 
     @property
     def pages(self) -> int:
-        """OAI-PMH pages requested."""
+        """OAI-PMH pages of the landed days (a skipped day's pages were requested by an earlier try of the run)."""
         return sum(d.pages for d in self.days)
 
     def to_xcom(self) -> dict[str, Any]:
@@ -78,7 +90,9 @@ class HarvestResult:
             "records": self.records,
             "deleted": self.deleted,
             "new": self.new,
+            "replaced": self.replaced,
             "withdrawn": self.withdrawn,
+            "skipped_days": self.skipped_days,
             "pages": self.pages,
         }
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
+from typing import Literal
 
 from arxiv_labeler.errors import ConfigError
 
@@ -130,3 +132,45 @@ def record_in_set(categories: list[str], spec: str) -> bool:
         if len(parts) == 2 or category == f"{parts[1]}.{parts[2]}" or category == parts[2]:
             return True
     return False
+
+
+# Categories listed under two names (arXiv's taxonomy): each alias -> the name arXiv files it under.
+CATEGORY_ALIASES = {
+    "math.MP": "math-ph",
+    "stat.TH": "math.ST",
+    "math.IT": "cs.IT",
+    "q-fin.EC": "econ.GN",
+    "cs.SY": "eess.SY",
+    "cs.NA": "math.NA",
+}
+LabelMapping = Literal["groups", "categories"]
+
+
+def arxiv_categories() -> frozenset[str]:
+    """Every category name: ``cs.LG``, ``hep-th`` (an archive without subdivisions), retired ones like ``chao-dyn``."""
+    names = {f"{archive}.{suffix}" for archive, suffixes in ARXIV_CATEGORIES.items() for suffix in suffixes}
+    names.update(archive for archive, suffixes in ARXIV_CATEGORIES.items() if not suffixes)
+    names.update(PHYSICS_ARCHIVES - set(ARXIV_CATEGORIES), _OLD_MATH, {"cmp-lg"})
+    names.update({"astro-ph", "cond-mat"})  # papers from before these archives were subdivided carry the bare name
+    return frozenset(names)
+
+
+def canonical_category(category: str) -> str:
+    """One name per category: an alias (``math.MP``) becomes the name arXiv files it under (``math-ph``)."""
+    return CATEGORY_ALIASES.get(category, category)
+
+
+def label_mapping(labels: Iterable[str]) -> LabelMapping | None:
+    """What a model's labels are in arXiv's taxonomy: ``groups``, ``categories``, or None (neither: no comparison).
+
+    Every label must be one (``cs``, ``math``, ...; or ``cs.LG``, ``hep-th``, ...): a model whose labels
+    are partly something else cannot be compared label for label with the authors' categories.
+    """
+    names = set(labels)
+    if not names:
+        return None
+    if names <= set(GROUPS):
+        return "groups"
+    if names <= arxiv_categories():
+        return "categories"
+    return None

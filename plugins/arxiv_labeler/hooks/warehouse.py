@@ -5,7 +5,7 @@ from __future__ import annotations
 from arxiv_labeler import settings
 from arxiv_labeler.errors import ConfigError
 from arxiv_labeler.hooks.connections import optional_connection
-from arxiv_labeler.warehouse import Warehouse, open_warehouse
+from arxiv_labeler.warehouse import Warehouse, open_warehouse, postgres_url
 
 
 class WarehouseHook:
@@ -23,7 +23,7 @@ class WarehouseHook:
             raise ConfigError(f"connection {self.conn_id!r} must be of type postgres, got {connection.conn_type!r}")
         from airflow.providers.postgres.hooks.postgres import PostgresHook
 
-        return str(PostgresHook(postgres_conn_id=self.conn_id).get_uri()).replace("postgres://", "postgresql://", 1)
+        return postgres_url(str(PostgresHook(postgres_conn_id=self.conn_id).get_uri()))  # the hook may add +psycopg
 
     def get_warehouse(self) -> Warehouse:
         """The warehouse, migrated to the latest schema."""

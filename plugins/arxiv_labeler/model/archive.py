@@ -16,7 +16,8 @@ from functools import cached_property
 from pathlib import Path, PurePosixPath
 from typing import Any, Protocol
 
-from arxiv_labeler.errors import ModelArchiveError
+from arxiv_labeler.errors import ModelArchiveError, UnsafeArchiveError
+from arxiv_labeler.model.extract import check_members, read_member
 from arxiv_labeler.model.java_serialization import read_tuple2_array
 from arxiv_labeler.model.sequence_file import parse_sequence_file, verify_crc
 
@@ -57,24 +58,45 @@ class ModelParams:
 
     @classmethod
     def from_param_map(cls, params: dict[str, Any]) -> ModelParams:
-        """Build from a merged Spark param map, checking types and ranges."""
-        activation = str(params["activation"])
+        """Build from a merged Spark param map, checking each param's type and range as Spark NLP types them.
+
+        Raises:
+            ModelArchiveError: naming the param, the value and what is allowed.
+        """
+        activation = params["activation"]
         if activation not in ("softmax", "sigmoid"):
             raise ModelArchiveError(f"param activation must be 'softmax' or 'sigmoid', got {activation!r}")
-        max_len = int(params["maxSentenceLength"])
-        if not 2 < max_len <= 512:
-            raise ModelArchiveError(f"param maxSentenceLength must be in 3..512, got {max_len}")
-        batch_size = int(params["batchSize"])
+        max_len = _integer(params, "maxSentenceLength")
+        if not 1 <= max_len <= 512:
+            raise ModelArchiveError(f"param maxSentenceLength must be an int in 1..512, got {max_len}")
+        batch_size = _integer(params, "batchSize")
         if batch_size < 1:
             raise ModelArchiveError(f"param batchSize must be >= 1, got {batch_size}")
+        threshold = params["threshold"]
+        if isinstance(threshold, bool) or not isinstance(threshold, int | float) or not 0.0 <= threshold <= 1.0:
+            raise ModelArchiveError(f"param threshold must be a number in [0, 1], got {threshold!r}")
         return cls(
             batch_size=batch_size,
             max_sentence_length=max_len,
-            case_sensitive=bool(params["caseSensitive"]),
-            coalesce_sentences=bool(params["coalesceSentences"]),
-            activation=activation,
-            threshold=float(params["threshold"]),
+            case_sensitive=_boolean(params, "caseSensitive"),
+            coalesce_sentences=_boolean(params, "coalesceSentences"),
+            activation=str(activation),
+            threshold=float(threshold),
         )
+
+
+def _integer(params: dict[str, Any], name: str) -> int:
+    value = params[name]
+    if isinstance(value, bool) or not isinstance(value, int):  # JSON true is not 1, "128" is not 128
+        raise ModelArchiveError(f"param {name} must be an int, got {value!r}")
+    return value
+
+
+def _boolean(params: dict[str, Any], name: str) -> bool:
+    value = params[name]
+    if not isinstance(value, bool):  # "false" would be truthy
+        raise ModelArchiveError(f"param {name} must be a boolean (true or false), got {value!r}")
+    return value
 
 
 class _Source(Protocol):
@@ -121,7 +143,7 @@ class _ZipSource:
         if full not in self.names:
             return None
         try:
-            return self.archive.read(full)
+            return read_member(self.archive, self.archive.getinfo(full), self.name)
         except (zipfile.BadZipFile, EOFError, OSError) as exc:
             raise ModelArchiveError(f"{self.name}: cannot read {path} from the zip ({exc})") from exc
 
@@ -166,6 +188,7 @@ class ModelArchive:
             archive = zipfile.ZipFile(io.BytesIO(data))
         except zipfile.BadZipFile as exc:
             raise ModelArchiveError(f"{path}: not a zip file ({exc}); expected a Spark NLP model zip") from exc
+        check_members(archive, str(path))  # before any entry is inflated
         digest = sha256 or hashlib.sha256(data).hexdigest()
         return cls(_ZipSource(archive, str(path)), digest, name or path.name.removesuffix(".zip"))
 
@@ -262,8 +285,8 @@ class ModelArchive:
         return [label for label, _ in sorted(mapping.items(), key=lambda kv: kv[1])]
 
     @cached_property
-    def onnx_bytes(self) -> bytes:
-        """The ONNX graph: the first entry of the inner ``distilbert_classification_onnx`` zip."""
+    def graph_files(self) -> dict[str, bytes]:
+        """The inner ``distilbert_classification_onnx`` zip's files: the ``.onnx`` graph and any external data beside it."""
         inner = self._source.read(ONNX_ENTRY)
         if inner is None:
             if self._source.read(TENSORFLOW_ENTRY) is not None or self._source.list("fields/signatures"):
@@ -272,24 +295,40 @@ class ModelArchive:
                     "Use engine=sparknlp (Spark NLP jar) or export the model with the ONNX engine"
                 )
             raise ModelArchiveError(f"{self._source.name}: missing {ONNX_ENTRY}")
+        label = f"{self._source.name}: {ONNX_ENTRY}"
         try:
             with zipfile.ZipFile(io.BytesIO(inner)) as archive:
-                entries = archive.infolist()
-                if not entries:
-                    raise ModelArchiveError(f"{self._source.name}: {ONNX_ENTRY} is an empty zip")
-                return archive.read(entries[0])
+                check_members(archive, label)
+                files = {info.filename: read_member(archive, info, label) for info in archive.infolist() if not info.is_dir()}
         except (zipfile.BadZipFile, EOFError) as exc:
-            raise ModelArchiveError(f"{self._source.name}: {ONNX_ENTRY} is not a valid zip ({exc})") from exc
+            raise ModelArchiveError(f"{label} is not a valid zip ({exc})") from exc
+        except UnsafeArchiveError as exc:
+            raise ModelArchiveError(str(exc)) from exc
+        if not files:
+            raise ModelArchiveError(f"{label} is an empty zip")
+        return files
+
+    @property
+    def graph_name(self) -> str:
+        """The graph's file in the inner zip: its ``.onnx`` entry (Spark NLP writes one), else its first file."""
+        graphs = [name for name in self.graph_files if name.endswith(".onnx")]
+        if len(graphs) > 1:
+            raise ModelArchiveError(f"{self._source.name}: {ONNX_ENTRY} holds several graphs: {sorted(graphs)}")
+        return graphs[0] if graphs else next(iter(self.graph_files))
+
+    @cached_property
+    def onnx_bytes(self) -> bytes:
+        """The ONNX graph, self-contained: external data files of the inner zip are inlined (``model.onnx_graph``)."""
+        from arxiv_labeler.model.onnx_graph import self_contained
+
+        return self_contained(self.graph_files, self.graph_name, self._source.name)
 
     @cached_property
     def onnx_signature(self) -> tuple[list[str], list[str]]:
         """(input names, output names) of the ONNX graph, checked against what the engine feeds."""
-        import onnx  # heavy import kept out of module import
+        from arxiv_labeler.model.onnx_graph import parse_graph
 
-        try:
-            model = onnx.load_model_from_string(self.onnx_bytes)
-        except Exception as exc:  # onnx raises DecodeError and others from protobuf
-            raise ModelArchiveError(f"{self._source.name}: the ONNX graph does not parse ({exc})") from exc
+        model = parse_graph(self.graph_files[self.graph_name], self._source.name)
         initializers = {init.name for init in model.graph.initializer}
         inputs = [i.name for i in model.graph.input if i.name not in initializers]
         outputs = [o.name for o in model.graph.output]
@@ -312,29 +351,6 @@ class ModelArchive:
             ModelArchiveError: the first problem found, naming the part.
         """
         _ = (self.metadata, self.params, self.vocabulary, self.labels, self.onnx_signature)
-        return self
-
-    def check_onnxruntime_loads(self) -> ModelArchive:
-        """Load the graph in onnxruntime once, as the engines will; returns ``self``.
-
-        A graph can parse as ONNX yet use an operator or opset this onnxruntime lacks:
-        better refused when the model is fetched than in every Spark task.
-
-        Raises:
-            ModelArchiveError: naming the model and onnxruntime's own message.
-        """
-        import onnxruntime as ort
-
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = 1
-        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL  # a load check, not a run
-        try:
-            ort.InferenceSession(self.onnx_bytes, options, providers=["CPUExecutionProvider"])
-        except Exception as exc:  # onnxruntime raises its own Fail/InvalidGraph/NotImplemented types
-            first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            raise ModelArchiveError(
-                f"{self._source.name}: onnxruntime {ort.__version__} cannot load the ONNX graph: {first_line}"
-            ) from exc
         return self
 
     def describe(self) -> dict[str, Any]:

@@ -24,6 +24,7 @@ from typing import Any
 
 from arxiv_labeler.errors import ConfigError, ModelArchiveError, ModelFetchError, ObjectChangedError
 from arxiv_labeler.model.archive import ModelArchive, model_id
+from arxiv_labeler.model.check import check_model
 from arxiv_labeler.model.extract import DEFAULT_MAX_EXTRACTED_BYTES, safe_extract
 from arxiv_labeler.object_cache import ObjectCache, ObjectKind, ObjectVersion, locked
 
@@ -173,7 +174,8 @@ class ModelFetcher:
             model_dir.mkdir()
             safe_extract(zip_path, model_dir, self.max_extracted_bytes)
             try:
-                archive = ModelArchive.open(model_dir, sha256=sha256, name=location.name).validate().check_onnxruntime_loads()
+                archive = ModelArchive.open(model_dir, sha256=sha256, name=location.name)
+                check_model(archive)  # before the entry exists: a refused model is never cached
             except ModelArchiveError as exc:
                 raise ModelArchiveError(f"{uri}: {exc}") from exc
             shutil.rmtree(entry, ignore_errors=True)

@@ -36,6 +36,7 @@ TUPLE2_UID = 0x2E94667D5B92F9F5
 INTEGER_UID = 0x12E2A0A4F7818738
 NUMBER_UID = 0x86AC951D0B94E08B - (1 << 64)  # as a signed Java long
 
+MAX_NESTING = 64  # an Array[(String, Int)] nests 3 deep
 _PRIMITIVE_SIZES = {"B": 1, "C": 2, "D": 8, "F": 4, "I": 4, "J": 8, "S": 2, "Z": 1}
 
 
@@ -102,8 +103,11 @@ class _Reader:
         self.data = data
         self.pos = 0
         self.handles: list[Any] = []
+        self.depth = 0
 
     def read(self, n: int) -> bytes:
+        if n < 0:
+            raise JavaSerializationError(f"negative length {n} at offset {self.pos}")
         if self.pos + n > len(self.data):
             raise JavaSerializationError(
                 f"truncated stream: wanted {n} bytes at offset {self.pos}, have {len(self.data) - self.pos}"
@@ -125,7 +129,20 @@ class _Reader:
         self.handles.append(obj)
         return len(self.handles) - 1
 
+    def remaining(self) -> int:
+        """Bytes left in the stream: no declared length may exceed them."""
+        return len(self.data) - self.pos
+
     def content(self) -> Any:
+        self.depth += 1
+        try:
+            if self.depth > MAX_NESTING:  # a crafted stream nests arrays until the interpreter's stack runs out
+                raise JavaSerializationError(f"objects nested more than {MAX_NESTING} deep at offset {self.pos}")
+            return self._content()
+        finally:
+            self.depth -= 1
+
+    def _content(self) -> Any:
         tc = self.u8()
         if tc == TC_NULL:
             return None
@@ -190,6 +207,8 @@ class _Reader:
         items: list[Any] = []
         self.new_handle(items)
         length = self.unpack(">i")
+        if not 0 <= length <= self.remaining():  # every element takes at least one byte: refused before allocating
+            raise JavaSerializationError(f"array of {length} elements declared with {self.remaining()} bytes left")
         if desc.name.startswith("[L") or desc.name.startswith("[["):
             items.extend(self.content() for _ in range(length))
         else:

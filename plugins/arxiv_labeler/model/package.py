@@ -82,11 +82,13 @@ def write_model_zip(
     vocabulary: dict[str, int],
     labels: list[str],
     params: dict[str, Any] | None = None,
+    graph_files: dict[str, bytes] | None = None,
 ) -> Path:
     """Write a model zip and check it reads back; returns ``output``.
 
     ``params`` override Spark NLP's defaults; ``engine`` is always ``onnx``.
     Without ``caseSensitive``, it is false when no vocabulary piece has upper case.
+    ``graph_files`` are written beside ``model.onnx`` in the graph's inner zip (ONNX external data).
     """
     param_map: dict[str, Any] = dict(params or {})
     param_map["engine"] = "onnx"
@@ -106,6 +108,8 @@ def write_model_zip(
     inner = io.BytesIO()
     with zipfile.ZipFile(inner, "w", compression=zipfile.ZIP_STORED) as onnx_zip:
         onnx_zip.writestr("model.onnx", onnx_bytes)
+        for name, data in (graph_files or {}).items():
+            onnx_zip.writestr(name, data)
     output.parent.mkdir(parents=True, exist_ok=True)
     partial = output.with_name(output.name + ".partial")
     with zipfile.ZipFile(partial, "w", compression=zipfile.ZIP_DEFLATED) as archive:
@@ -126,9 +130,27 @@ def write_model_zip(
     return output
 
 
+def checked(zip_path: Path) -> Path:
+    """``zip_path`` after the full model check (``model.check``); a zip that fails it is removed, never left behind.
+
+    Raises:
+        ModelArchiveError: the check's finding.
+    """
+    from arxiv_labeler.model.check import open_checked
+
+    try:
+        open_checked(zip_path)
+    except ModelArchiveError:
+        zip_path.unlink(missing_ok=True)
+        raise
+    return zip_path
+
+
 def package_from_files(output: Path, onnx_path: Path, vocab_path: Path, labels_path: Path, params: dict[str, Any]) -> Path:
     """Package ``model.onnx`` + ``vocab.txt`` + ``labels.txt`` (Spark NLP's ``loadSavedModel`` inputs)."""
-    return write_model_zip(output, onnx_path.read_bytes(), read_vocab_file(vocab_path), read_labels_file(labels_path), params)
+    return checked(
+        write_model_zip(output, onnx_path.read_bytes(), read_vocab_file(vocab_path), read_labels_file(labels_path), params)
+    )
 
 
 def export_onnx(model: Any, path: Path, max_length: int = 512) -> Path:
@@ -181,6 +203,6 @@ def package_from_huggingface(output: Path, model_dir: Path, params: dict[str, An
     onnx_path = output.with_name(output.name + ".onnx.tmp")
     try:
         export_onnx(model, onnx_path)
-        return write_model_zip(output, onnx_path.read_bytes(), read_vocab_file(vocab_path), labels, params)
+        return checked(write_model_zip(output, onnx_path.read_bytes(), read_vocab_file(vocab_path), labels, params))
     finally:
         onnx_path.unlink(missing_ok=True)

@@ -63,6 +63,8 @@ def _write_vint(value: int) -> bytes:
 
 def _read_text(data: bytes, pos: int) -> tuple[str, int]:
     length, pos = _read_vint(data, pos)
+    if not 0 <= length <= len(data) - pos:
+        raise SequenceFileError(f"class name of {length} bytes declared at offset {pos} with {len(data) - pos} left")
     return data[pos : pos + length].decode("utf-8"), pos + length
 
 
@@ -113,6 +115,8 @@ def parse_sequence_file(data: bytes, name: str) -> list[bytes]:
         if pos + record_length + 4 > len(data) or record_length < 4:
             raise SequenceFileError(f"{name}: truncated record at offset {pos - 4} (length {record_length})")
         (key_length,) = struct.unpack_from(">i", data, pos)
+        if not 0 <= key_length <= record_length - 4:  # a negative one would loop back over the file for ever
+            raise SequenceFileError(f"{name}: key of {key_length} bytes in a record of {record_length} at offset {pos}")
         pos += 4 + key_length
         (value_length,) = struct.unpack_from(">i", data, pos)
         if value_length != record_length - key_length - 4:

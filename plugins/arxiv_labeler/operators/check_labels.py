@@ -11,7 +11,7 @@ from arxiv_labeler import settings
 from arxiv_labeler.hooks.warehouse import WarehouseHook
 from arxiv_labeler.model.fetch import FetchedModel
 from arxiv_labeler.operators.task_failures import permanent_errors_fail_fast
-from arxiv_labeler.quality.checks import QualityPolicy, RunScope, raise_for_failed, record_checks, run_checks
+from arxiv_labeler.quality.checks import QualityPolicy, RunScope, raise_for_failed, record_checks, run_agreement, run_checks
 from arxiv_labeler.run.config import RunConfig
 
 
@@ -34,10 +34,17 @@ class CheckLabelsOperator(BaseOperator):
         with permanent_errors_fail_fast():
             model = FetchedModel.from_xcom(self.model)
         scope = RunScope(context["run_id"], config.start, config.end, model.model_id)
-        policy = QualityPolicy(drift_warn=config.drift_warn, drift_fail=config.drift_fail, softmax=model.activation == "softmax")
+        policy = QualityPolicy(
+            drift_warn=config.drift_warn,
+            drift_fail=config.drift_fail,
+            softmax=model.activation == "softmax",
+            category_agreement_warn=config.category_agreement_warn,
+            category_agreement_fail=config.category_agreement_fail,
+        )
         warehouse = WarehouseHook(self.warehouse_conn_id).get_warehouse()
-        results = run_checks(warehouse, scope, policy)
-        status = record_checks(warehouse, scope, results)
+        agreement = run_agreement(warehouse, scope)  # per day and group: judged by the checks, recorded beside them
+        results = run_checks(warehouse, scope, policy, agreement)
+        status = record_checks(warehouse, scope, results, agreement)
         for result in results:
             (self.log.warning if result.status in ("warn", "fail") else self.log.info)("quality %s", result.message())
         with permanent_errors_fail_fast():

@@ -56,15 +56,16 @@ class HarvestArxivOperator(BaseOperator):
         with permanent_errors_fail_fast():
             client = OaiHook(self.http_conn_id).get_client()
             self._lineage_source = (client.endpoint, list(config.sets))
+            # The task's retries share the run id, so a retry skips the days its killed try landed; a new run does not.
+            run_key = f"{self.dag_id}/{context.get('run_id', '')}"
             try:
-                result = Harvester(client, Path(self.landing_dir), self.metadata_prefix, config.sets).harvest(
-                    config.start, config.end
-                )
+                harvester = Harvester(client, Path(self.landing_dir), self.metadata_prefix, config.sets, run_key=run_key)
+                result = harvester.harvest(config.start, config.end)
             finally:
                 client.close()
         result = dataclasses.replace(result, seconds=round(time.monotonic() - started, 3))
         self.log.info(
-            "harvested %s..%s from %s: %d records (%d new, %d deleted) in %d pages",
+            "harvested %s..%s from %s: %d records (%d new, %d deleted) in %d pages; %d days landed by an earlier try",
             config.start,
             config.end,
             client.endpoint,
@@ -72,5 +73,6 @@ class HarvestArxivOperator(BaseOperator):
             result.new,
             result.deleted,
             result.pages,
+            result.skipped_days,
         )
         return result.to_xcom()

@@ -64,12 +64,12 @@ class LoadWarehouseOperator(BaseOperator):
                 HarvestResult.from_xcom(self.harvest),
                 ClassifyResult.from_xcom(self.classify),
             )
-            batch = run.read()  # refused here writes nothing: no connection is opened before
-            record = run.record(context["run_id"], run_type(context["dag_run"]) or "manual")
-            record.stage_seconds["load_warehouse_prepare"] = round(time.monotonic() - started, 3)
-            hook = WarehouseHook(self.warehouse_conn_id)
-            warehouse = hook.get_warehouse()
-            result = load_run(warehouse, batch, record)
+            with run.opened() as batch:  # refused here writes nothing: no connection is opened before
+                record = run.record(context["run_id"], run_type(context["dag_run"]) or "manual")
+                record.stage_seconds["load_warehouse_prepare"] = round(time.monotonic() - started, 3)
+                hook = WarehouseHook(self.warehouse_conn_id)
+                warehouse = hook.get_warehouse()
+                result = load_run(warehouse, batch, record)
         self._lineage_output = (hook.get_url(), result.rows_per_table())
         context["ti"].xcom_push(key=DAYS_XCOM_KEY, value={"from": config.start.isoformat(), "until": config.end.isoformat()})
         for asset in self.outlets or []:

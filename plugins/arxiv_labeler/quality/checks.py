@@ -14,7 +14,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from arxiv_labeler import settings
-from arxiv_labeler.errors import QualityCheckFailedError
+from arxiv_labeler.errors import ConfigError, QualityCheckFailedError
+from arxiv_labeler.harvest.taxonomy import label_mapping
+from arxiv_labeler.quality.categories import CategoryAgreement, category_agreement, model_labels, totals
 from arxiv_labeler.warehouse.store import Warehouse
 
 # arXiv announces Sunday to Thursday 20:00 US Eastern: the records carry the next UTC day's
@@ -33,6 +35,9 @@ class QualityPolicy:
     drift_fail: float = settings.DRIFT_FAIL
     softmax: bool = True
     drift_min_papers: int = 30  # fewer labeled papers (the day or its history) say nothing about drift
+    category_agreement_warn: float = settings.CATEGORY_AGREEMENT_WARN
+    category_agreement_fail: float = settings.CATEGORY_AGREEMENT_FAIL
+    agreement_min_papers: int = 30  # fewer compared papers say nothing about agreement
 
 
 @dataclass(frozen=True)
@@ -226,14 +231,65 @@ def check_empty_weekdays(warehouse: Warehouse, scope: RunScope) -> CheckResult:
     )
 
 
-def run_checks(warehouse: Warehouse, scope: RunScope, policy: QualityPolicy) -> list[CheckResult]:
-    """Every check for one run."""
+def check_category_agreement(
+    warehouse: Warehouse, scope: RunScope, policy: QualityPolicy, agreement: Sequence[CategoryAgreement]
+) -> CheckResult:
+    """The run's labels against the authors' primary groups (categories): warn or fail below the thresholds.
+
+    ``agreement`` is :func:`~arxiv_labeler.quality.categories.category_agreement` for the run's days.
+    """
+    name, warn, fail = "category_agreement", policy.category_agreement_warn, policy.category_agreement_fail
+    try:
+        labels = model_labels(warehouse, scope.model_id)
+    except ConfigError:
+        return CheckResult(name, None, warn, "skip", f"model {scope.model_id} is not recorded in arxiv_models")
+    if label_mapping(labels) is None:
+        shown = ", ".join(labels[:8]) + (", ..." if len(labels) > 8 else "")
+        return CheckResult(name, None, warn, "skip", f"the model's labels ({shown}) are neither arXiv's groups nor categories")
+    run = totals(agreement)
+    if run is None or run.compared < policy.agreement_min_papers:
+        compared = run.compared if run else 0
+        return CheckResult(
+            name, None, warn, "skip", f"{compared} papers compared: fewer than {policy.agreement_min_papers} say nothing"
+        )
+    value = round(run.primary_agreed / run.compared, 4)
+    status = "fail" if value < fail else "warn" if value < warn else "pass"
+    sized = [r for r in agreement if r.compared >= policy.agreement_min_papers]
+    lowest = min(sized, key=lambda r: (r.primary_agreement or 0.0, r.paper_group), default=None)
+    detail = (
+        f"{run.primary_agreed} of {run.compared} labels are the primary {_SINGULAR[run.label_mapping]}, "
+        f"{run.any_agreed} one of the paper's {run.label_mapping} (any {run.any_agreement}); "
+        f"{run.unclassified} unclassified not compared (warn below {warn}, fail below {fail})"
+    )
+    if lowest is not None:
+        detail += f"; lowest: {lowest.paper_group} {lowest.primary_agreement} on {lowest.day} ({lowest.compared} papers)"
+    return CheckResult(name, value, fail if status == "fail" else warn, status, detail)
+
+
+_SINGULAR = {"groups": "group", "categories": "category"}
+
+
+def run_checks(
+    warehouse: Warehouse, scope: RunScope, policy: QualityPolicy, agreement: Sequence[CategoryAgreement] | None = None
+) -> list[CheckResult]:
+    """Every check for one run (``agreement``: the run's category agreement, computed here when not given)."""
+    if agreement is None:
+        agreement = run_agreement(warehouse, scope)
     return [
         *check_counts(warehouse, scope),
         *check_scores(warehouse, scope, policy),
         check_drift(warehouse, scope, policy),
         check_empty_weekdays(warehouse, scope),
+        check_category_agreement(warehouse, scope, policy, agreement),
     ]
+
+
+def run_agreement(warehouse: Warehouse, scope: RunScope) -> list[CategoryAgreement]:
+    """The run's labels against the authors' categories per day and group ([] for an unrecorded model)."""
+    try:
+        return category_agreement(warehouse, scope.model_id, scope.start, scope.end)
+    except ConfigError:
+        return []  # a model the warehouse has no row for: check_category_agreement says so
 
 
 def overall_status(results: Sequence[CheckResult]) -> str:
@@ -242,8 +298,13 @@ def overall_status(results: Sequence[CheckResult]) -> str:
     return "failed" if "fail" in statuses else "warning" if "warn" in statuses else "passed"
 
 
-def record_checks(warehouse: Warehouse, scope: RunScope, results: Sequence[CheckResult]) -> str:
-    """Store the results (replacing a previous check of the run) and the run's quality status, in one transaction."""
+def record_checks(
+    warehouse: Warehouse, scope: RunScope, results: Sequence[CheckResult], agreement: Sequence[CategoryAgreement] = ()
+) -> str:
+    """Store the checks, the category agreement per day and group, and the run's quality status, in one transaction.
+
+    A previous check of the same run is replaced, never added to.
+    """
     status = overall_status(results)
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     p = warehouse._param()
@@ -254,6 +315,24 @@ def record_checks(warehouse: Warehouse, scope: RunScope, results: Sequence[Check
                 "INSERT INTO arxiv_quality_checks (run_id, check_name, model_id, value, threshold, status, detail, checked_at) "
                 f"VALUES ({', '.join([p] * 8)})",
                 (scope.run_id, r.check, scope.model_id, r.value, r.threshold, r.status, r.detail, now),
+            )
+        cursor.execute(f"DELETE FROM arxiv_category_agreement WHERE run_id = {p}", (scope.run_id,))
+        for a in agreement:
+            cursor.execute(
+                "INSERT INTO arxiv_category_agreement (run_id, model_id, day, paper_group, label_mapping, papers, "
+                f"unclassified, primary_agreed, any_agreed, checked_at) VALUES ({', '.join([p] * 10)})",
+                (
+                    scope.run_id,
+                    scope.model_id,
+                    a.day,
+                    a.paper_group,
+                    a.label_mapping,
+                    a.papers,
+                    a.unclassified,
+                    a.primary_agreed,
+                    a.any_agreed,
+                    now,
+                ),
             )
         cursor.execute(f"UPDATE arxiv_pipeline_runs SET quality_status = {p} WHERE run_id = {p}", (status, scope.run_id))
     return status

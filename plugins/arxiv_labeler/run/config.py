@@ -26,6 +26,8 @@ KNOWN_PARAMS = frozenset(
         "label_thresholds",
         "drift_warn",
         "drift_fail",
+        "category_agreement_warn",
+        "category_agreement_fail",
     }
 )
 
@@ -46,6 +48,8 @@ class RunConfig:
     label_thresholds: dict[str, float] = field(default_factory=dict)
     drift_warn: float = settings.DRIFT_WARN
     drift_fail: float = settings.DRIFT_FAIL
+    category_agreement_warn: float = settings.CATEGORY_AGREEMENT_WARN
+    category_agreement_fail: float = settings.CATEGORY_AGREEMENT_FAIL
 
     def to_xcom(self) -> dict[str, Any]:
         """JSON-able form (dates as ISO strings)."""
@@ -159,10 +163,21 @@ def _options(params: Mapping[str, Any]) -> dict[str, Any]:
         policy = parse_policy(params.get("min_score"), params.get("label_thresholds"))
         drift_warn = fraction("drift_warn", _or_default(params.get("drift_warn"), settings.DRIFT_WARN))
         drift_fail = fraction("drift_fail", _or_default(params.get("drift_fail"), settings.DRIFT_FAIL))
+        agreement_warn = fraction(
+            "category_agreement_warn", _or_default(params.get("category_agreement_warn"), settings.CATEGORY_AGREEMENT_WARN)
+        )
+        agreement_fail = fraction(
+            "category_agreement_fail", _or_default(params.get("category_agreement_fail"), settings.CATEGORY_AGREEMENT_FAIL)
+        )
     except ConfigError as exc:
         raise RunConfigError(str(exc)) from None
     if drift_fail < drift_warn:
         raise RunConfigError(f"param drift_fail ({drift_fail}) is below drift_warn ({drift_warn})")
+    if agreement_fail > agreement_warn:
+        # Agreement fails below its threshold: the failure line must lie under the warning line.
+        raise RunConfigError(
+            f"param category_agreement_fail ({agreement_fail}) is above category_agreement_warn ({agreement_warn})"
+        )
     return {
         "model_uri": model_uri,
         "engine": engine,
@@ -173,6 +188,8 @@ def _options(params: Mapping[str, Any]) -> dict[str, Any]:
         "label_thresholds": dict(policy.label_thresholds),
         "drift_warn": drift_warn,
         "drift_fail": drift_fail,
+        "category_agreement_warn": agreement_warn,
+        "category_agreement_fail": agreement_fail,
     }
 
 

@@ -53,7 +53,7 @@ class RunRecord:
             engine=classify.engine,
             harvested=harvest.records,
             new_papers=harvest.new,
-            replaced=harvest.records - harvest.new - harvest.deleted,
+            replaced=harvest.replaced,  # a record that cannot tell (the arXiv format) counts as neither new nor replaced
             deleted=harvest.deleted,
             classified=classify.classified,
             skipped_unchanged=classify.skipped_unchanged,

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +14,7 @@ import duckdb
 import pyarrow as pa
 
 from arxiv_labeler.errors import CorruptWarehouseFileError, WarehouseLockedError
-from arxiv_labeler.warehouse.store import LABEL_COLUMNS, PAPER_COLUMNS, Warehouse
+from arxiv_labeler.warehouse.store import BATCH_ROWS, LABEL_COLUMNS, PAPER_COLUMNS, Warehouse
 
 _ARROW_TYPES: dict[str, pa.DataType] = {
     "arxiv_id": pa.string(),
@@ -54,14 +55,24 @@ class _DuckDbCursor:
     DML row counts as a result row rather than ``rowcount``.
     """
 
-    def __init__(self, connection: duckdb.DuckDBPyConnection) -> None:
+    def __init__(self, connection: duckdb.DuckDBPyConnection, path: Path) -> None:
         self.connection = connection
+        self.path = path
         self.rows: list[tuple[Any, ...]] = []
         self.description: Any = None
         self.rowcount = -1
 
     def execute(self, sql: str, params: Any = None) -> None:
-        result = self.connection.execute(sql, params) if params is not None else self.connection.execute(sql)
+        try:
+            result = self.connection.execute(sql, params) if params is not None else self.connection.execute(sql)
+        except duckdb.IOException as exc:
+            # A file cut short can pass connect() and fail only where a query first reads past its end.
+            if "could not read" not in str(exc).lower():
+                raise
+            raise CorruptWarehouseFileError(
+                f"{self.path} is not a readable DuckDB database ({str(exc).strip()[:200]}): "
+                "refusing to start a new warehouse over it; restore it or move it away"
+            ) from exc
         self.description = result.description
         self.rows = result.fetchall() if result.description else []
         is_dml = sql.lstrip().upper().startswith(("UPDATE", "DELETE", "INSERT"))
@@ -81,11 +92,12 @@ class _DuckDbCursor:
 
 
 class _DuckDbConnection:
-    def __init__(self, connection: duckdb.DuckDBPyConnection) -> None:
+    def __init__(self, connection: duckdb.DuckDBPyConnection, path: Path) -> None:
         self.connection = connection
+        self.path = path
 
     def cursor(self) -> _DuckDbCursor:
-        return _DuckDbCursor(self.connection)
+        return _DuckDbCursor(self.connection, self.path)
 
     def close(self) -> None:
         self.connection.close()
@@ -128,7 +140,7 @@ class DuckDbWarehouse(Warehouse):
         delay = 0.1
         while True:
             try:
-                return _DuckDbConnection(duckdb.connect(str(self.path)))
+                return _DuckDbConnection(duckdb.connect(str(self.path)), self.path)
             except duckdb.IOException as exc:
                 # Another process (a parallel backfill run) holds the file lock: wait our turn.
                 if "lock" not in str(exc).lower():
@@ -144,12 +156,29 @@ class DuckDbWarehouse(Warehouse):
                 time.sleep(delay)
                 delay = min(delay * 2, 2.0)
 
-    def _stage(self, cursor: Any, table: str, columns: list[str], rows: list[tuple[Any, ...]]) -> None:
-        arrays = [pa.array([r[i] for r in rows], type=_ARROW_TYPES[c]) for i, c in enumerate(columns)]
-        staged = pa.Table.from_arrays(arrays, names=columns)
-        cursor.register(f"{table}_arrow", staged)
-        cursor.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT * FROM {table}_arrow")
-        cursor.unregister(f"{table}_arrow")
+    def _stage(self, cursor: Any, table: str, columns: list[str], rows: Iterable[tuple[Any, ...]]) -> None:
+        schema = pa.schema([(c, _ARROW_TYPES[c]) for c in columns])
+        created = False
+        for chunk in _chunks(rows, BATCH_ROWS):
+            staged = pa.Table.from_arrays(
+                [pa.array([r[i] for r in chunk], type=t) for i, t in enumerate(schema.types)], schema=schema
+            )
+            cursor.register(f"{table}_arrow", staged)
+            verb = f"INSERT INTO {table} SELECT * FROM" if created else f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT * FROM"
+            cursor.execute(f"{verb} {table}_arrow")
+            cursor.unregister(f"{table}_arrow")
+            created = True
+        if not created:  # no rows: an empty table of the right types
+            cursor.register(f"{table}_arrow", schema.empty_table())
+            cursor.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT * FROM {table}_arrow")
+            cursor.unregister(f"{table}_arrow")
 
     def _json(self, placeholder: str) -> str:
         return f"CAST({placeholder} AS JSON)"
+
+
+def _chunks(rows: Iterable[tuple[Any, ...]], size: int) -> Iterator[list[tuple[Any, ...]]]:
+    """``rows`` in lists of at most ``size``."""
+    iterator = iter(rows)
+    while chunk := list(islice(iterator, size)):
+        yield chunk

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -73,7 +73,7 @@ class PostgresWarehouse(Warehouse):
     def _param(self) -> str:
         return "%s"
 
-    def _stage(self, cursor: Any, table: str, columns: list[str], rows: list[tuple[Any, ...]]) -> None:
+    def _stage(self, cursor: Any, table: str, columns: list[str], rows: Iterable[tuple[Any, ...]]) -> None:
         definition = ", ".join(f"{c} {_PG_TYPES[c]}" for c in columns)
         cursor.execute(f"DROP TABLE IF EXISTS {table}")
         cursor.execute(f"CREATE TEMP TABLE {table} ({definition}) ON COMMIT DROP")

@@ -2,28 +2,28 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
-import pyarrow as pa
-
 from arxiv_labeler.classify.confidence_policy import ConfidencePolicy
-from arxiv_labeler.classify.labeled_output import read_labeled
+from arxiv_labeler.classify.labeled_output import labeled_batches
 from arxiv_labeler.classify.result import ClassifyResult
 from arxiv_labeler.errors import LabeledOutputMissingError
-from arxiv_labeler.harvest.harvester import read_landed
+from arxiv_labeler.harvest.harvester import landed_batches
 from arxiv_labeler.harvest.result import HarvestResult
 from arxiv_labeler.model.fetch import FetchedModel
 from arxiv_labeler.run.config import RunConfig
 from arxiv_labeler.run.record import RunRecord
-from arxiv_labeler.warehouse.store import LoadResult, ModelInfo, Warehouse
+from arxiv_labeler.warehouse.store import BATCH_ROWS, LABEL_INPUT_COLUMNS, LoadResult, ModelInfo, Rows, Warehouse
 
 
 @dataclass(frozen=True)
 class LoadBatch:
-    """One run's rows, read and checked, ready for one transaction."""
+    """One run's rows, checked and ready to stream into one transaction (the batches are read as the load consumes them)."""
 
-    papers: pa.Table
-    labels: pa.Table | None
+    papers: Rows
+    labels: Rows | None
     model: ModelInfo
     policy: ConfidencePolicy
 
@@ -41,22 +41,27 @@ class RunToLoad:
         """The run's audit row."""
         return RunRecord.from_stages(run_id, run_type, self.config, self.model, self.harvest, self.classify)
 
-    def read(self) -> LoadBatch:
+    @contextmanager
+    def opened(self) -> Iterator[LoadBatch]:
         """The landed papers and the labeled output, checked before any connection to the warehouse is opened.
+
+        The labeled output stays locked against another run's swap until the block ends: load inside it.
 
         Raises:
             LabeledOutputMissingError: classify labeled papers but its output is gone (classify must run again).
+            HarvestError: a landed partition is missing.
             ConfigError: a per-label threshold names no label of the model.
         """
-        labels = read_labeled(self.classify.output_path)
-        if labels is None and self.classify.classified:
-            raise LabeledOutputMissingError(
-                f"classify labeled {self.classify.classified} papers but {self.classify.output_path} holds no labeled output "
-                "(removed since?): clear the classify task to label them again; nothing was loaded"
-            )
         model = ModelInfo(self.model.model_id, self.model.name, self.model.sha256, list(self.model.labels))
         policy = ConfidencePolicy(self.config.min_score or 0.0, self.config.label_thresholds).validate(model.labels)
-        return LoadBatch(read_landed(self.harvest.partitions), labels, model, policy)
+        papers = landed_batches(self.harvest.partitions, BATCH_ROWS)
+        with labeled_batches(self.classify.output_path, LABEL_INPUT_COLUMNS, BATCH_ROWS) as labels:
+            if labels is None and self.classify.classified:
+                raise LabeledOutputMissingError(
+                    f"classify labeled {self.classify.classified} papers but {self.classify.output_path} holds no labeled "
+                    "output (removed since?): clear the classify task to label them again; nothing was loaded"
+                )
+            yield LoadBatch(papers, labels, model, policy)
 
 
 def load_run(warehouse: Warehouse, batch: LoadBatch, record: RunRecord) -> LoadResult:

@@ -12,10 +12,10 @@ import datetime as dt
 import json
 import logging
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, TypeAlias
 
 import pyarrow as pa
 
@@ -58,6 +58,8 @@ LABEL_COLUMNS = [
     "labeled_at",
     "run_id",
 ]
+# What the load reads from the classify stage's labeled output.
+LABEL_INPUT_COLUMNS = ["arxiv_id", "model_id", "label", "score", "scores", "text_sha256", "text_source", "labeled_at"]
 # Columns whose change counts as a new version of the paper (harvested_in_run is bookkeeping).
 _PAPER_CONTENT = [c for c in PAPER_COLUMNS if c not in ("arxiv_id", "harvested_in_run")]
 
@@ -105,41 +107,49 @@ class LoadResult:
         }
 
 
-def paper_rows(papers: pa.Table, run_id: str) -> tuple[list[tuple[Any, ...]], list[tuple[str, dt.date]]]:
-    """(rows to upsert, (arxiv_id, datestamp) of deletions) from landed harvest records."""
-    upserts: list[tuple[Any, ...]] = []
-    deletions: list[tuple[str, dt.date]] = []
-    for row in papers.to_pylist():
-        if row["deleted"]:
-            deletions.append((row["arxiv_id"], row["datestamp"]))
-            continue
-        row["arxiv_group"] = row["group"]
-        row["harvested_in_run"] = run_id
-        row["withdrawn"] = bool(row.get("withdrawn"))  # null (a format that cannot tell) loads as not withdrawn
-        row.setdefault("affiliations", None)
-        upserts.append(tuple(row[c] for c in PAPER_COLUMNS))
-    return upserts, deletions
+# Rows travel in batches: a month's backfill is staged without holding every row as Python objects.
+BATCH_ROWS = 5_000
+Rows: TypeAlias = pa.Table | Iterable[pa.RecordBatch]
 
 
-def label_rows(labels: pa.Table, run_id: str, policy: ConfidencePolicy | None = None) -> list[tuple[Any, ...]]:
-    """Rows for ``arxiv_paper_labels`` from the classify stage's output (unlabeled rows dropped).
+def record_batches(rows: Rows) -> Iterator[pa.RecordBatch]:
+    """``rows`` as record batches of at most ``BATCH_ROWS`` (a table is sliced, an iterator passed through)."""
+    if isinstance(rows, pa.Table):
+        yield from rows.to_batches(max_chunksize=BATCH_ROWS)
+    else:
+        yield from rows
+
+
+def paper_rows(papers: Rows, run_id: str, deletions: list[tuple[str, dt.date]]) -> Iterator[tuple[Any, ...]]:
+    """Rows to upsert from landed harvest records, batch by batch; OAI deletions are appended to ``deletions``."""
+    for batch in record_batches(papers):
+        for row in batch.to_pylist():
+            if row["deleted"]:
+                deletions.append((row["arxiv_id"], row["datestamp"]))
+                continue
+            row["arxiv_group"] = row["group"]
+            row["harvested_in_run"] = run_id
+            row["withdrawn"] = bool(row.get("withdrawn"))  # null (a format that cannot tell) loads as not withdrawn
+            row.setdefault("affiliations", None)
+            yield tuple(row[c] for c in PAPER_COLUMNS)
+
+
+def label_rows(labels: Rows, run_id: str, policy: ConfidencePolicy | None = None) -> Iterator[tuple[Any, ...]]:
+    """Rows for ``arxiv_paper_labels`` from the classify stage's output, batch by batch (unlabeled rows dropped).
 
     The confidence policy stores ``unclassified`` below a label's threshold; ``raw_label`` keeps the model's top label.
     """
     policy = policy or ConfidencePolicy()
-    rows = []
-    for row in labels.select(
-        ["arxiv_id", "model_id", "label", "score", "scores", "text_sha256", "text_source", "labeled_at"]
-    ).to_pylist():
-        if row["label"] is None:
-            continue
-        scores = dict(row["scores"]) if row["scores"] is not None else {}
-        row["scores"] = json.dumps({k: float(v) for k, v in sorted(scores.items())}, sort_keys=True)
-        row["run_id"] = run_id
-        row["raw_label"] = row["label"]
-        row["label"] = policy.apply(row["label"], float(row["score"]))
-        rows.append(tuple(row[c] for c in LABEL_COLUMNS))
-    return rows
+    for batch in record_batches(labels):
+        for row in batch.select(LABEL_INPUT_COLUMNS).to_pylist():
+            if row["label"] is None:
+                continue
+            scores = dict(row["scores"]) if row["scores"] is not None else {}
+            row["scores"] = json.dumps({k: float(v) for k, v in sorted(scores.items())}, sort_keys=True)
+            row["run_id"] = run_id
+            row["raw_label"] = row["label"]
+            row["label"] = policy.apply(row["label"], float(row["score"]))
+            yield tuple(row[c] for c in LABEL_COLUMNS)
 
 
 def _changed(columns: Sequence[str], table: str) -> str:
@@ -164,6 +174,13 @@ WHERE l.text_sha256 IS DISTINCT FROM excluded.text_sha256 OR l.label IS DISTINCT
 """
 
 
+# OAI deletions: the paper stays, marked withdrawn, its label history kept.
+MARK_DELETIONS = """
+UPDATE arxiv_papers SET withdrawn = TRUE, datestamp = d.datestamp
+FROM stage_deletions d WHERE arxiv_papers.arxiv_id = d.arxiv_id AND NOT arxiv_papers.withdrawn
+"""
+
+
 class Warehouse(ABC):
     """A SQL warehouse the pipeline loads into. Subclasses provide connection and staging."""
 
@@ -173,8 +190,8 @@ class Warehouse(ABC):
     def _connect(self) -> Any: ...
 
     @abstractmethod
-    def _stage(self, cursor: Any, table: str, columns: list[str], rows: list[tuple[Any, ...]]) -> None:
-        """Create temp ``table`` holding ``rows`` (same column types as the target)."""
+    def _stage(self, cursor: Any, table: str, columns: list[str], rows: Iterable[tuple[Any, ...]]) -> None:
+        """Create temp ``table`` holding ``rows`` (same column types as the target), consuming them as they come."""
 
     @abstractmethod
     def _json(self, placeholder: str) -> str:
@@ -249,20 +266,22 @@ class Warehouse(ABC):
 
     def load(
         self,
-        papers: pa.Table,
-        labels: pa.Table | None,
+        papers: Rows,
+        labels: Rows | None,
         model: ModelInfo | None,
         run: RunRecord,
         policy: ConfidencePolicy | None = None,
     ) -> LoadResult:
-        """Write one run in one transaction: papers, withdrawals, model, labels (after the confidence policy), the run row."""
-        upserts, deletions = paper_rows(papers, run.run_id)
-        labels_to_write = label_rows(labels, run.run_id, policy) if labels is not None else []
+        """Write one run in one transaction: papers, withdrawals, model, labels (after the confidence policy), the run row.
+
+        ``papers`` and ``labels`` are tables or iterators of record batches (streamed from their Parquet files).
+        """
+        deletions: list[tuple[str, dt.date]] = []
         p = self._param()
         with self.transaction() as cursor:
             cursor.execute("SELECT count(*) FROM arxiv_papers")
             before = cursor.fetchone()[0]
-            self._stage(cursor, "stage_papers", PAPER_COLUMNS, upserts)
+            self._stage(cursor, "stage_papers", PAPER_COLUMNS, paper_rows(papers, run.run_id, deletions))
             cursor.execute(
                 "SELECT count(*) FROM stage_papers s JOIN arxiv_papers p USING (arxiv_id) WHERE "
                 + " OR ".join(f"p.{c} IS DISTINCT FROM s.{c}" for c in _PAPER_CONTENT)
@@ -271,20 +290,20 @@ class Warehouse(ABC):
             cursor.execute(UPSERT_PAPERS)
             cursor.execute("SELECT count(*) FROM arxiv_papers")
             inserted = cursor.fetchone()[0] - before
-            withdrawn = 0
-            for arxiv_id, datestamp in deletions:
-                cursor.execute(
-                    f"UPDATE arxiv_papers SET withdrawn = TRUE, datestamp = {p} WHERE arxiv_id = {p} AND NOT withdrawn",
-                    (datestamp, arxiv_id),
-                )
-                withdrawn += max(cursor.rowcount, 0)
+            self._stage(cursor, "stage_deletions", ["arxiv_id", "datestamp"], deletions)
+            cursor.execute(MARK_DELETIONS)
+            withdrawn = max(cursor.rowcount, 0)
             if model is not None:
                 cursor.execute(
                     f"INSERT INTO arxiv_models (model_id, name, sha256, labels, registered_at) VALUES ({p}, {p}, {p}, {p}, {p}) "
                     "ON CONFLICT (model_id) DO NOTHING",
                     (model.model_id, model.name, model.sha256, model.labels, dt.datetime.now(dt.UTC).replace(tzinfo=None)),
                 )
-            self._stage(cursor, "stage_labels", LABEL_COLUMNS, labels_to_write)
+            self._stage(
+                cursor, "stage_labels", LABEL_COLUMNS, label_rows(labels, run.run_id, policy) if labels is not None else []
+            )
+            cursor.execute("SELECT count(*) FROM stage_labels")
+            labels_written = cursor.fetchone()[0]
             cursor.execute(UPSERT_LABELS)
             self._record_run(cursor, run)
         log.info(
@@ -294,9 +313,9 @@ class Warehouse(ABC):
             inserted,
             updated,
             withdrawn,
-            len(labels_to_write),
+            labels_written,
         )
-        return LoadResult(inserted, updated, withdrawn, len(labels_to_write))
+        return LoadResult(inserted, updated, withdrawn, labels_written)
 
     def _record_run(self, cursor: Any, run: RunRecord) -> None:
         p = self._param()
