@@ -18,7 +18,5 @@ RUN mkdir -p /opt/airflow/data
 
 COPY --chown=airflow:root dags/ /opt/airflow/dags/
 COPY --chown=airflow:root plugins/ /opt/airflow/plugins/
-COPY --chown=airflow:root include/ /opt/airflow/include/
-ENV ARXIV_LABELER_SQL_DIR=/opt/airflow/include/sql
 # Spark's driver classes, recorded once for this image's JDK and PySpark: every classify task's driver starts faster.
 RUN PYTHONPATH=/opt/airflow/plugins python -m arxiv_labeler spark-class-archive

@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 export PYTHONPATH := $(CURDIR)/plugins
 DAY ?=
-ARXIV_REPLAY_DATA ?= include/replay/arxiv-2008-11-26.jsonl
+ARXIV_REPLAY_DATA ?= plugins/arxiv_labeler/devstack/replay/arxiv-2008-11-26.jsonl
 TRAINING_DATA ?= ../shared/data/arxiv-labeled-abstracts.csv
 DEMO_MODEL := data/demo-model/arxiv_groups_demo.zip
 
@@ -35,7 +35,7 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 
 venv: $(VENV)/.installed
 
-$(DEMO_MODEL): include/demo-model/head.npy | $(VENV)/.installed
+$(DEMO_MODEL): plugins/arxiv_labeler/devstack/demo_model_head/head.npy | $(VENV)/.installed
 	$(PY) -m arxiv_labeler model demo --output-dir data/demo-model
 
 demo-model: $(DEMO_MODEL)

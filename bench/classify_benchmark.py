@@ -34,6 +34,7 @@ PROJECT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(PROJECT / "plugins"))
 
 from arxiv_labeler.classify.stage import classify_records  # noqa: E402
+from arxiv_labeler.devstack.demo import DEMO_REPLAY_DATA  # noqa: E402
 from arxiv_labeler.engines.onnx_classifier import OnnxSequenceClassifier  # noqa: E402
 from arxiv_labeler.engines.onnx_engine import OnnxEngine  # noqa: E402
 from arxiv_labeler.engines.tokenizer import WordpieceTokenizer, pad_batch  # noqa: E402
@@ -47,7 +48,7 @@ from arxiv_labeler.text import paper_text  # noqa: E402
 
 RESULTS = PROJECT / "bench" / "results"
 DEFAULT_DATA = PROJECT.parent / "shared" / "data" / "arxiv-metadata-sample.jsonl"
-FALLBACK_DATA = PROJECT / "include" / "replay" / "arxiv-demo.jsonl"
+FALLBACK_DATA = DEMO_REPLAY_DATA
 MAX_LENGTH = 128
 BATCH_SIZE = 16
 

@@ -5,7 +5,7 @@ the issue asks for. This measures, on the same abstracts, batches and threads:
 - weights-only rounding (7- and 8-bit, per channel; activations stay fp32): the weights' share of the loss;
 - the engine's int8 with one role (q, k, v, attention output, FFN in, FFN out) or one layer left in fp32;
 - SmoothQuant (activation outliers moved into the weights, then the engine's int8), calibrated on the
-  project's own 24 demo records (``include/replay/arxiv-demo.jsonl``), none of them in the sample.
+  project's own 24 demo records (``devstack/replay/arxiv-demo.jsonl``), none of them in the sample.
 Speed is against the plain fp32 graph run first and last (``compare_graphs``) and against the engine's
 int8. Writes ``bench/results/int8_sensitivity.json``.
 """
@@ -28,6 +28,7 @@ PROJECT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(PROJECT / "plugins"))
 sys.path.insert(0, str(PROJECT / "bench"))
 
+from arxiv_labeler.devstack.demo import DEMO_REPLAY_DATA  # noqa: E402
 from arxiv_labeler.engines.tokenizer import WordpieceTokenizer, pad_batch  # noqa: E402
 from arxiv_labeler.harvest.kaggle import read_snapshot, to_record  # noqa: E402
 from arxiv_labeler.model.archive import ModelArchive  # noqa: E402
@@ -35,7 +36,7 @@ from arxiv_labeler.model.quantize import quantize_graph_file, quantized_onnx_byt
 from arxiv_labeler.text import paper_text  # noqa: E402
 from classify_benchmark import BATCH_SIZE, DEFAULT_DATA, RESULTS, compare_graphs, demo_model  # noqa: E402
 
-CALIBRATION = PROJECT / "include" / "replay" / "arxiv-demo.jsonl"
+CALIBRATION = DEMO_REPLAY_DATA
 ROLES = ("q", "k", "v", "attention_output", "ffn_in", "ffn_out")  # a BERT layer's weight MatMuls, in graph order
 
 

@@ -1,28 +1,16 @@
-"""Airflow plugin: the "arXiv labels" page on the api-server, its place in the navigation, the task link.
+"""The Airflow plugin for Astro-style projects (this plugins/ folder copied into Airflow's): see ``arxiv_labeler.airflow_plugin``.
 
-Airflow's plugin loader imports this module in every component: it imports neither
-PySpark nor onnxruntime (tested), only FastAPI and the warehouse readers.
+When arxiv-labeler is also pip-installed (a provider install, or ``make venv``'s editable one),
+Airflow loads the same plugin through the distribution's ``airflow.plugins`` entry point; this
+file then defines nothing, so the plugin is registered once and no "already registered" import
+error shows in the UI.
 """
 
 from __future__ import annotations
 
-from airflow.plugins_manager import AirflowPlugin
-from arxiv_labeler.ui.app import create_app
-from arxiv_labeler.ui.links import URL_PREFIX, ArxivLabelsLink
+from arxiv_labeler.airflow_plugin import registered_by_entry_point
 
+if not registered_by_entry_point():
+    from arxiv_labeler.airflow_plugin import ArxivLabelerPlugin
 
-class ArxivLabelerPlugin(AirflowPlugin):
-    """Registers the labels app, a navigation entry for it and the ``load_warehouse`` extra link."""
-
-    name = "arxiv_labeler"
-    fastapi_apps = [{"app": create_app(), "url_prefix": URL_PREFIX, "name": "arXiv labels"}]
-    external_views = [
-        {
-            "name": "arXiv labels",
-            "href": f"{URL_PREFIX}/",
-            "destination": "nav",
-            "category": "browse",
-            "url_route": "arxiv-labels",
-        }
-    ]
-    operator_extra_links = [ArxivLabelsLink()]
+    __all__ = ["ArxivLabelerPlugin"]

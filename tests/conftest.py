@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from arxiv_labeler.devstack.demo import DEMO_REPLAY_DATA
 
 from tests.support.tiny_model import build_tiny_model
 
@@ -21,7 +22,7 @@ SHARED_DATA = SHARED / "data"
 SAMPLE_JSONL = SHARED_DATA / "arxiv-metadata-sample.jsonl"
 LABELED_CSV = SHARED_DATA / "arxiv-labeled-abstracts.csv"
 JVM_FIXTURES = SHARED / "fixtures" / "sparknlp-fields-jvm"
-DEMO_JSONL = PROJECT_ROOT / "include" / "replay" / "arxiv-demo.jsonl"
+DEMO_JSONL = DEMO_REPLAY_DATA
 POSTGRES_BASE = os.environ.get("ARXIV_LABELER_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432")
 
 

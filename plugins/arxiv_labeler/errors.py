@@ -11,7 +11,7 @@
     |   |   +-- SequenceFileError [P], JavaSerializationError [P]   its ``fields/*`` files
     |   +-- UnsafeArchiveError [P]     an entry that could escape the target or exhaust the disk
     |   +-- ModelFetchError            S3 unreachable, denied, missing; a cut download; an unwritable cache
-    |       +-- ObjectChangedError     replaced between HEAD and GET (fetched again)
+    |       +-- ObjectChangedError     an S3 object replaced between HEAD and GET (fetched again; object_cache.py)
     +-- HarvestError                   OAI-PMH (``harvest/exceptions.py``: one class per OAI error code [P],
     |   |                              OaiHttpError, MalformedResponse)
     |   +-- SnapshotError [P]          a Kaggle-snapshot JSONL that cannot be read
@@ -20,6 +20,7 @@
     |   +-- EngineUnavailableError [P] engine=sparknlp without Spark NLP's jar
     |   +-- LabeledOutputMissingError [P]  the load finds no labeled output where classify published it
     |   +-- SparkSessionError          a session on another master already runs in this process
+    |   +-- SparkNlpJarFetchError      the jar at ``sparknlp_jar_uri``: S3 unreachable, denied, missing; a cut download
     +-- WarehouseError                 the warehouse
     |   +-- WarehouseFileError         a DuckDB file the load cannot use
     |   |   +-- CorruptWarehouseFileError [P]  not a database (truncated, overwritten): never replaced by a new one
@@ -108,6 +109,10 @@ class LabeledOutputMissingError(ClassifyError, PermanentError):
 
 class SparkSessionError(ClassifyError):
     """A Spark session this process cannot use (another master already runs in it)."""
+
+
+class SparkNlpJarFetchError(ClassifyError):
+    """Spark NLP's jar could not be fetched from ``sparknlp_jar_uri`` or did not verify (nothing cached)."""
 
 
 class WarehouseError(ArxivLabelerError, RuntimeError):

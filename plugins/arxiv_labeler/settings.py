@@ -23,6 +23,12 @@ MODEL_S3_CONN_ID = "arxiv_models_s3"  # absent: anonymous reads of a public buck
 OAI_CONN_ID = "arxiv_oai"  # absent: the real arXiv endpoint
 WAREHOUSE_CONN_ID = "arxiv_warehouse"  # absent: DuckDB file under the data dir
 SPARK_CONN_ID = "arxiv_spark"  # absent: local[*]
+ALERT_SMTP_CONN_ID = "smtp_default"  # the alerts' mail server (Airflow's SMTP provider); ARXIV_LABELER_ALERT_SMTP_CONN_ID
+
+# The provider's own connection types (forms with the extras as fields). The hooks also accept the older
+# types: arxiv_oai may stay an `http` connection and arxiv_spark a `spark` one.
+OAI_CONN_TYPE = "arxiv_oai_pmh"
+SPARK_CONN_TYPE = "arxiv_labeler_spark"
 
 # The harvest's pool: one slot, so concurrent runs never open two connections to arXiv.
 OAI_POOL = "arxiv_oai"
@@ -47,10 +53,17 @@ ENV_WAREHOUSE_URL = "ARXIV_LABELER_WAREHOUSE_URL"  # duckdb://<data dir>/warehou
 ENV_TASK_RETRIES = "ARXIV_LABELER_TASK_RETRIES"  # 3
 ENV_CLASSIFY_TIMEOUT_MINUTES = "ARXIV_LABELER_CLASSIFY_TIMEOUT_MINUTES"  # 240
 ENV_SPARK_CLASS_ARCHIVE = "ARXIV_LABELER_SPARK_CLASS_ARCHIVE"  # ~/.cache/arxiv-labeler/spark-<version>-<key>.jsa
-ENV_SQL_DIR = "ARXIV_LABELER_SQL_DIR"  # include/sql of the project
+ENV_SQL_DIR = "ARXIV_LABELER_SQL_DIR"  # warehouse/sql inside the package
+ENV_ALERT_EMAIL = "ARXIV_LABELER_ALERT_EMAIL"  # unset: no mail (alerts are logged only)
+ENV_ALERT_FROM = "ARXIV_LABELER_ALERT_FROM"  # the SMTP connection's from_email
+ENV_ALERT_SMTP_CONN_ID = "ARXIV_LABELER_ALERT_SMTP_CONN_ID"  # smtp_default
+ENV_ALERT_NOTIFIER = "ARXIV_LABELER_ALERT_NOTIFIER"  # unset: mail; else module.function returning any Airflow notifier
+ENV_DEADLINE_UTC = "ARXIV_LABELER_DEADLINE_UTC"  # 09:00; empty: no deadline alert
 
 DEFAULT_TASK_RETRIES = 3
 DEFAULT_CLASSIFY_TIMEOUT_MINUTES = 240.0  # a day takes minutes, a month's backfill about an hour
+DEFAULT_DEADLINE_UTC = "09:00"  # the day's labels are due 3 h after the 06:00 UTC run starts
+SCHEDULE_TIME_UTC = dt.time(6, 0)  # when the scheduled run of a day starts (the DAG's cron 0 6 * * *)
 
 _DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
@@ -89,10 +102,57 @@ def spark_class_archive_override() -> str | None:
     return os.environ.get(ENV_SPARK_CLASS_ARCHIVE)
 
 
+def sparknlp_jar_cache_dir() -> Path:
+    """Where Spark NLP's jar fetched from ``sparknlp_jar_uri`` is kept, once per ETag."""
+    return data_dir() / "jars"
+
+
+def alert_recipients() -> tuple[str, ...]:
+    """``ARXIV_LABELER_ALERT_EMAIL``: the addresses alerts are mailed to (comma-separated); empty: no mail."""
+    return tuple(address.strip() for address in os.environ.get(ENV_ALERT_EMAIL, "").split(",") if address.strip())
+
+
+def alert_sender() -> str | None:
+    """``ARXIV_LABELER_ALERT_FROM``, or None: the SMTP connection's ``from_email`` then."""
+    return os.environ.get(ENV_ALERT_FROM) or None
+
+
+def alert_smtp_conn_id() -> str:
+    """``ARXIV_LABELER_ALERT_SMTP_CONN_ID``: the SMTP connection the alert mails go through."""
+    return os.environ.get(ENV_ALERT_SMTP_CONN_ID) or ALERT_SMTP_CONN_ID
+
+
+def alert_notifier_path() -> str | None:
+    """``ARXIV_LABELER_ALERT_NOTIFIER``: ``module.function`` that makes the notifier for an alert, or None (mail)."""
+    return os.environ.get(ENV_ALERT_NOTIFIER) or None
+
+
+def deadline_utc() -> dt.time | None:
+    """``ARXIV_LABELER_DEADLINE_UTC``: when a day's labels must be loaded, the next day in UTC; None when set empty.
+
+    Raises:
+        ValueError: not ``HH:MM``, or not after the scheduled run's start (06:00 UTC): such a deadline would pass
+            before the run begins, every day.
+    """
+    value = os.environ.get(ENV_DEADLINE_UTC, DEFAULT_DEADLINE_UTC).strip()
+    if not value:
+        return None
+    try:
+        deadline = dt.time.fromisoformat(value)
+    except ValueError:
+        raise ValueError(f"{ENV_DEADLINE_UTC} must be a UTC time HH:MM such as 09:00, got {value!r}") from None
+    if deadline <= SCHEDULE_TIME_UTC:
+        raise ValueError(
+            f"{ENV_DEADLINE_UTC}={value} is not after {SCHEDULE_TIME_UTC:%H:%M} UTC, when the scheduled run starts: "
+            "set a later time (the day's labels are due that time the next day), or empty to turn the alert off"
+        )
+    return deadline
+
+
 def sql_dir() -> Path:
-    """The versioned DDL: ``include/sql`` of the project, or ``ARXIV_LABELER_SQL_DIR`` (the image sets it)."""
+    """The versioned DDL: ``warehouse/sql`` in the package (package data: a wheel has it), or ``ARXIV_LABELER_SQL_DIR``."""
     override = os.environ.get(ENV_SQL_DIR)
-    return Path(override) if override else Path(__file__).resolve().parents[2] / "include" / "sql"
+    return Path(override) if override else Path(__file__).resolve().parent / "warehouse" / "sql"
 
 
 def parse_day(value: str, name: str) -> dt.date:

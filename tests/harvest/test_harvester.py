@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
+from arxiv_labeler.devstack.demo import DEFAULT_REPLAY_DATA
 from arxiv_labeler.devstack.oai_replay import Faults, OaiReplayServer, ReplayArchive
 from arxiv_labeler.harvest.client import OaiClient, RetryPolicy
 from arxiv_labeler.harvest.exceptions import MalformedResponse, OaiHttpError
@@ -176,7 +177,7 @@ def test_unreachable_endpoint_names_url_and_cause(endpoint: str, cause: str, cap
 
 
 REAL_DAY = dt.date(2008, 11, 26)
-REAL_DAY_JSONL = Path(__file__).resolve().parents[2] / "include" / "replay" / "arxiv-2008-11-26.jsonl"
+REAL_DAY_JSONL = DEFAULT_REPLAY_DATA  # the 276 real records of 2008-11-26 (package data)
 
 
 @pytest.mark.parametrize("prefix", ["arXivRaw", "arXiv"])

@@ -12,6 +12,7 @@ import pyarrow as pa
 import pytest
 from arxiv_labeler.classify.confidence_policy import ConfidencePolicy
 from arxiv_labeler.cli import main
+from arxiv_labeler.devstack.demo import DEFAULT_REPLAY_DATA
 from arxiv_labeler.errors import ConfigError
 from arxiv_labeler.harvest.kaggle import read_snapshot, to_record
 from arxiv_labeler.harvest.models import PaperRecord, landed_table
@@ -24,10 +25,8 @@ from arxiv_labeler.quality.categories import (
 from arxiv_labeler.quality.checks import QualityPolicy, RunScope, record_checks, run_agreement, run_checks
 from arxiv_labeler.warehouse import ModelInfo, RunRecord, Warehouse, open_warehouse
 
-from tests.conftest import PROJECT_ROOT
-
 DAY = dt.date(2008, 11, 26)
-REAL_DAY = PROJECT_ROOT / "include" / "replay" / "arxiv-2008-11-26.jsonl"
+REAL_DAY = DEFAULT_REPLAY_DATA
 GROUP_MODEL = ModelInfo("groups@sha256:1", "groups", "1", list(GROUPS))
 LABEL_SCHEMA = pa.schema(
     [

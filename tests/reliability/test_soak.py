@@ -13,6 +13,7 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
+from arxiv_labeler.devstack.demo import DEFAULT_REPLAY_DATA
 from arxiv_labeler.devstack.local_stack import LocalStack
 from arxiv_labeler.devstack.oai_replay import Faults
 from arxiv_labeler.operators import ClassifyPapersOperator, FetchModelOperator, HarvestArxivOperator, LoadWarehouseOperator
@@ -20,7 +21,6 @@ from arxiv_labeler.operators.check_labels import CheckLabelsOperator
 from arxiv_labeler.run.config import RunConfig
 from arxiv_labeler.warehouse import open_warehouse
 
-from tests.conftest import PROJECT_ROOT
 from tests.reliability.test_classify_faults import WorkerKiller
 from tests.reliability.test_warehouse_faults import duckdb_held_by_another_process
 
@@ -32,7 +32,7 @@ TASK_ATTEMPTS = 4  # what Airflow's retries would give each task
 
 def thirty_days(path: Path) -> Path:
     """The 276 real records of 2008-11-26, announced over 30 consecutive days (about 9 a day)."""
-    entries = [json.loads(line) for line in (PROJECT_ROOT / "include" / "replay" / "arxiv-2008-11-26.jsonl").open()]
+    entries = [json.loads(line) for line in DEFAULT_REPLAY_DATA.open()]
     with path.open("w") as out:
         for n, entry in enumerate(sorted(entries, key=lambda e: e["id"])):
             out.write(json.dumps(dict(entry, update_date=(FIRST_DAY + dt.timedelta(days=n % DAYS)).isoformat())) + "\n")

@@ -80,7 +80,7 @@ def test_empty_warehouse_is_an_empty_page_not_an_error(tmp_path: Path) -> None:
 def test_importing_the_plugin_loads_neither_spark_nor_onnxruntime() -> None:
     plugins = Path(__file__).resolve().parents[2] / "plugins"
     code = (
-        f"import sys; sys.path.insert(0, {str(plugins)!r}); import arxiv_labeler_plugin as p; "
+        f"import sys; sys.path.insert(0, {str(plugins)!r}); import arxiv_labeler_plugin, arxiv_labeler.airflow_plugin as p; "
         "assert p.ArxivLabelerPlugin.fastapi_apps and p.ArxivLabelerPlugin.external_views; "
         "print('HEAVY=' + ','.join(sorted(m for m in ('pyspark', 'onnxruntime', 'torch') if m in sys.modules)))"
     )

@@ -53,7 +53,7 @@ def register(sub: Any) -> None:
         "--day", type=iso_date("--day"), help="YYYY-MM-DD (default: the latest day with records in the replay data)"
     )
     command.add_argument(
-        "--replay-data", help="Kaggle-snapshot JSONL (default: include/replay/arxiv-2008-11-26.jsonl, 276 real papers)"
+        "--replay-data", help="Kaggle-snapshot JSONL (default: the package's replay/arxiv-2008-11-26.jsonl, 276 real papers)"
     )
     command.add_argument("--model", help="model zip to serve from the local S3 (default: the demo model)")
     command.add_argument("--data-dir", default="data/demo")

@@ -65,6 +65,6 @@ def register(sub: Any) -> None:
     demo.add_argument("--output-dir", default="data/demo-model")
     demo.add_argument("--training-data", help="CSV/JSONL with title, abstract and group or categories")
     demo.add_argument(
-        "--write-head", action="store_true", help="with --training-data: store the trained head in include/demo-model/"
+        "--write-head", action="store_true", help="with --training-data: store the trained head in devstack/demo_model_head/"
     )
     demo.set_defaults(func=build_demo_model)

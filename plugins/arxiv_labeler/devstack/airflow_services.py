@@ -77,6 +77,10 @@ class LocalAirflow:
     pg_host: str = "127.0.0.1"
     pg_port: int = 5432
     config: Mapping[str, str] = field(default_factory=dict)
+    # How to run Airflow: this venv's `airflow`, or e.g. (python, "-m", "airflow") of another environment
+    # (the provider test's venv with the installed wheel); cwd: where its services start.
+    airflow_command: tuple[str, ...] = (str(Path(sys.executable).with_name("airflow")),)
+    cwd: Path = PROJECT_ROOT
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
 
     @property
@@ -128,8 +132,10 @@ class LocalAirflow:
         Raises:
             DevstackError: it failed (with its output).
         """
-        command = [str(Path(sys.executable).with_name("airflow")), *args]
-        result = subprocess.run(command, env=self.env(), capture_output=True, text=True, timeout=timeout, check=False)
+        command = [*self.airflow_command, *args]
+        result = subprocess.run(
+            command, env=self.env(), capture_output=True, text=True, timeout=timeout, check=False, cwd=self.cwd
+        )
         if result.returncode != 0:
             raise DevstackError(f"airflow {' '.join(args)} failed ({result.returncode}):\n{result.stderr[-3000:]}")
         return result
@@ -138,12 +144,12 @@ class LocalAirflow:
         """Start the four services and wait until the api-server answers and the scheduler is healthy."""
         logs = self.home / "logs"
         logs.mkdir(parents=True, exist_ok=True)
-        airflow = str(Path(sys.executable).with_name("airflow"))
         for service in SERVICES:
-            args = [airflow, service] + (["--port", str(self.port), "--host", "127.0.0.1"] if service == "api-server" else [])
+            args = [*self.airflow_command, service]
+            args += ["--port", str(self.port), "--host", "127.0.0.1"] if service == "api-server" else []
             with (logs / f"{service}.log").open("ab") as log_file:
                 self.processes[service] = subprocess.Popen(
-                    args, env=self.env(), stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True, cwd=PROJECT_ROOT
+                    args, env=self.env(), stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True, cwd=self.cwd
                 )
         self._wait_healthy(timeout)
 

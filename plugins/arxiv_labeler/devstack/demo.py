@@ -15,7 +15,10 @@ from arxiv_labeler.errors import DevstackError
 from arxiv_labeler.warehouse import Warehouse, open_warehouse
 from arxiv_labeler.warehouse.report import build_report, render
 
-DEFAULT_REPLAY_DATA = PROJECT_ROOT / "include" / "replay" / "arxiv-2008-11-26.jsonl"
+# The replay data is package data (devstack/replay/): an installed wheel carries it too.
+REPLAY_DIR = Path(__file__).resolve().parent / "replay"
+DEFAULT_REPLAY_DATA = REPLAY_DIR / "arxiv-2008-11-26.jsonl"  # 276 real papers of one day
+DEMO_REPLAY_DATA = REPLAY_DIR / "arxiv-demo.jsonl"  # 24 hand-written records over 2026-11-18..20 (the tests)
 DEFAULT_MODEL = PROJECT_ROOT / "data" / "demo-model" / "arxiv_groups_demo.zip"
 
 

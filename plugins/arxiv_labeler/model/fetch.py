@@ -7,22 +7,17 @@ Cache layout (``cache_root``)::
     <bucket>/<key>/<etag>/manifest.json   written last: its presence means "complete"
     <bucket>/<key>/.lock                  held while downloading (two tasks, one download)
 
-A second fetch of an unchanged object is one HEAD request and no download.
+A second fetch of an unchanged object is one HEAD request and no download. The HEAD, the
+conditional GET, its checks and the cache's lock are ``object_cache``'s (Spark NLP's jar uses them too).
 """
 
 from __future__ import annotations
 
-import base64
-import errno
-import fcntl
-import hashlib
 import json
 import logging
 import re
 import shutil
 import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 from typing import Any
@@ -31,10 +26,14 @@ from arxiv_labeler.errors import ConfigError, ModelArchiveError, ModelFetchError
 from arxiv_labeler.model.archive import ModelArchive, model_id
 from arxiv_labeler.model.check import check_model
 from arxiv_labeler.model.extract import DEFAULT_MAX_EXTRACTED_BYTES, safe_extract
+from arxiv_labeler.object_cache import ObjectCache, ObjectKind, ObjectVersion, locked
 
 log = logging.getLogger(__name__)
 
 _S3_URI = re.compile(r"^s3://(?P<bucket>[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9])/(?P<key>[^\s]+\.zip)$")
+MODEL_KIND = ObjectKind(
+    noun="model", setting="model_uri", error=ModelFetchError, cache_hint="the DAG uses $ARXIV_LABELER_DATA_DIR/models"
+)
 
 
 @dataclass(frozen=True)
@@ -111,21 +110,6 @@ class FetchedModel:
         return cls(**values, seconds=float(data.get("seconds", 0.0)))
 
 
-def _safe_component(text: str) -> str:
-    return re.sub(r"[^A-Za-z0-9._-]+", "_", text).strip("._") or "_"
-
-
-@contextmanager
-def _locked(path: Path) -> Iterator[None]:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
-
-
 class ModelFetcher:
     """Downloads, verifies, extracts and validates model zips from S3 (any boto3 S3 client)."""
 
@@ -133,6 +117,7 @@ class ModelFetcher:
         self.s3 = s3_client
         self.cache_root = cache_root
         self.max_extracted_bytes = max_extracted_bytes
+        self.objects = ObjectCache(s3_client, cache_root, MODEL_KIND)
 
     def fetch(self, uri: str) -> FetchedModel:
         """Return the cached model for ``uri``, downloading only when its ETag is new.
@@ -153,57 +138,17 @@ class ModelFetcher:
             return self._fetch(location, uri)
 
     def _fetch(self, location: S3Location, uri: str) -> FetchedModel:
-        head = self._head(location)
-        etag = str(head["ETag"]).strip('"')
-        slot = self.cache_root / _safe_component(location.bucket) / _safe_component(location.key)
-        entry = slot / _safe_component(etag)
+        version = self.objects.head(location.bucket, location.key)
+        entry = self.objects.entry(version)
         cached = self._cached(entry, uri)
         if cached:
-            log.info("model %s: cache hit (ETag %s), nothing downloaded", uri, etag)
+            log.info("model %s: cache hit (ETag %s), nothing downloaded", uri, version.etag)
             return cached
-        try:
-            with _locked(slot / ".lock"):
-                cached = self._cached(entry, uri)  # another task may have finished while we waited
-                if cached:
-                    return cached
-                return self._download(location, uri, head, etag, entry)
-        except PermissionError as exc:  # also a read-only file system (EROFS) or a cache owned by another user
-            raise ModelFetchError(self._not_writable(exc)) from exc
-        except OSError as exc:
-            if exc.errno in (errno.EROFS, errno.EACCES, errno.ENOSPC, errno.EDQUOT):
-                raise ModelFetchError(self._not_writable(exc)) from exc
-            raise
-
-    def _not_writable(self, exc: OSError) -> str:
-        return (
-            f"model cache {self.cache_root} is not writable ({exc.strerror or exc}: {exc.filename or ''}); "
-            "give the task a writable cache directory with room for the model (the DAG uses $ARXIV_LABELER_DATA_DIR/models)"
-        )
-
-    def _head(self, location: S3Location) -> dict[str, Any]:
-        from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
-
-        uri = f"s3://{location.bucket}/{location.key}"
-        try:
-            return dict(self.s3.head_object(Bucket=location.bucket, Key=location.key, ChecksumMode="ENABLED"))
-        except ClientError as exc:
-            code = exc.response.get("Error", {}).get("Code", "")
-            if code in ("404", "NoSuchKey", "NotFound"):
-                raise ModelFetchError(
-                    f"model not found: {uri} (check model_uri: bucket {location.bucket!r}, key {location.key!r})"
-                ) from exc
-            if code in ("403", "AccessDenied", "Forbidden"):
-                raise ModelFetchError(
-                    f"access denied to {uri}: check the credentials of the S3 connection and the bucket's policy"
-                ) from exc
-            raise ModelFetchError(f"cannot read {uri}: {exc}") from exc
-        except NoCredentialsError as exc:
-            raise ModelFetchError(
-                f"cannot read {uri}: no AWS credentials (define the S3 connection or read anonymously)"
-            ) from exc
-        except BotoCoreError as exc:  # endpoint unreachable, DNS, timeouts: retried by the task, named here
-            endpoint = getattr(getattr(self.s3, "meta", None), "endpoint_url", "?")
-            raise ModelFetchError(f"cannot reach S3 at {endpoint} for {uri}: {exc} (check the endpoint_url and network)") from exc
+        with self.objects.writable(), locked(self.objects.slot(location.bucket, location.key) / ".lock"):
+            cached = self._cached(entry, uri)  # another task may have finished while we waited
+            if cached:
+                return cached
+            return self._download(location, uri, version, entry)
 
     def _cached(self, entry: Path, uri: str) -> FetchedModel | None:
         manifest = entry / "manifest.json"
@@ -218,14 +163,13 @@ class ModelFetcher:
             return None
         return replace(fetched, uri=uri, downloaded=False, seconds=0.0)
 
-    def _download(self, location: S3Location, uri: str, head: dict[str, Any], etag: str, entry: Path) -> FetchedModel:
+    def _download(self, location: S3Location, uri: str, version: ObjectVersion, entry: Path) -> FetchedModel:
         entry.parent.mkdir(parents=True, exist_ok=True)
         work = Path(tempfile.mkdtemp(prefix=".partial-", dir=entry.parent))
         try:
             zip_path = work / "model.zip"
-            log.info("model %s: downloading %s bytes (ETag %s)", uri, head.get("ContentLength"), etag)
-            self._get_object(location, uri, etag, zip_path)
-            sha256 = self._verify(zip_path, head, etag, uri)
+            log.info("model %s: downloading %s bytes (ETag %s)", uri, version.size, version.etag)
+            sha256 = self.objects.download(version, zip_path)
             model_dir = work / "model"
             model_dir.mkdir()
             safe_extract(zip_path, model_dir, self.max_extracted_bytes)
@@ -239,9 +183,9 @@ class ModelFetcher:
             fetched = FetchedModel(
                 uri=uri,
                 name=location.name,
-                etag=etag,
+                etag=version.etag,
                 sha256=sha256,
-                size=int(head["ContentLength"]),
+                size=version.size,
                 zip_path=str(entry / "model.zip"),
                 model_dir=str(entry / "model"),
                 downloaded=True,
@@ -254,46 +198,3 @@ class ModelFetcher:
             return fetched
         finally:
             shutil.rmtree(work, ignore_errors=True)
-
-    def _get_object(self, location: S3Location, uri: str, etag: str, path: Path) -> None:
-        """Stream the object to ``path``, only if it is still the version HEAD saw (If-Match)."""
-        from botocore.exceptions import BotoCoreError, ClientError
-
-        try:
-            response = self.s3.get_object(Bucket=location.bucket, Key=location.key, IfMatch=f'"{etag}"')
-        except ClientError as exc:
-            code = exc.response.get("Error", {}).get("Code", "")
-            if code in ("412", "PreconditionFailed"):
-                raise ObjectChangedError(f"{uri} was replaced after its HEAD (ETag {etag} no longer matches)") from exc
-            raise ModelFetchError(f"cannot download {uri}: {exc}") from exc
-        written = 0
-        try:
-            with path.open("wb") as out:
-                for chunk in response["Body"].iter_chunks(1 << 20):
-                    out.write(chunk)
-                    written += len(chunk)
-        except (BotoCoreError, ConnectionError) as exc:  # the body stream cut mid-way
-            raise ModelFetchError(
-                f"download of {uri} cut after {written} of {response.get('ContentLength', '?')} bytes ({exc}); nothing cached"
-            ) from exc
-
-    @staticmethod
-    def _verify(zip_path: Path, head: dict[str, Any], etag: str, uri: str) -> str:
-        size = zip_path.stat().st_size
-        expected = int(head.get("ContentLength", size))
-        if size != expected:
-            raise ModelFetchError(f"{uri}: downloaded {size} bytes, object has {expected}; download truncated")
-        sha256 = hashlib.sha256()
-        md5 = hashlib.md5(usedforsecurity=False)
-        with zip_path.open("rb") as handle:
-            while chunk := handle.read(1 << 20):
-                sha256.update(chunk)
-                md5.update(chunk)
-        if head.get("ChecksumSHA256") and "-" not in head["ChecksumSHA256"]:
-            expected_sha = base64.b64decode(head["ChecksumSHA256"]).hex()
-            if expected_sha != sha256.hexdigest():
-                raise ModelFetchError(f"{uri}: sha256 mismatch (object says {expected_sha})")
-        elif re.fullmatch(r"[0-9a-f]{32}", etag) and md5.hexdigest() != etag:
-            # A single-part upload's ETag is the MD5 of the bytes.
-            raise ModelFetchError(f"{uri}: MD5 {md5.hexdigest()} does not match ETag {etag}")
-        return sha256.hexdigest()

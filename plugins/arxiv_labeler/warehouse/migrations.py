@@ -1,4 +1,4 @@
-"""Versioned DDL from ``include/sql/<dialect>/NNN_name.sql``, applied once each and recorded."""
+"""Versioned DDL from ``warehouse/sql/<dialect>/NNN_name.sql`` (package data), applied once each and recorded."""
 
 from __future__ import annotations
 

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
-from airflow.sdk import DAG, Asset, Param
+from airflow.sdk import DAG, Asset, CronDataIntervalTimetable, Param
+
 from arxiv_labeler import settings
+from arxiv_labeler.alerts import labels_deadline, on_labels_checked, on_task_failure
 from arxiv_labeler.harvest.taxonomy import arxiv_sets
 from arxiv_labeler.operators import (
     CheckLabelsOperator,
@@ -16,11 +19,6 @@ from arxiv_labeler.operators import (
     ResolveRunOperator,
 )
 
-try:  # CronDataIntervalTimetable: a scheduled run covers the previous UTC day
-    from airflow.sdk import CronDataIntervalTimetable
-except ImportError:  # pragma: no cover - older task SDKs
-    from airflow.timetables.interval import CronDataIntervalTimetable  # type: ignore[no-redef]
-
 DATA = settings.data_dir()
 RUN = "{{ ti.xcom_pull(task_ids='resolve_run') }}"
 WAREHOUSE_ASSETS = [
@@ -29,7 +27,7 @@ WAREHOUSE_ASSETS = [
     Asset(name="arxiv_pipeline_runs", uri="arxiv-labeler://warehouse/arxiv_pipeline_runs"),
 ]
 RETRIES = settings.task_retries()
-NETWORK_RETRIES = {
+NETWORK_RETRIES: dict[str, Any] = {
     "retries": RETRIES,
     "retry_delay": dt.timedelta(minutes=2),
     "retry_exponential_backoff": True,
@@ -48,18 +46,24 @@ required. **Backfills**: `airflow backfill create --dag-id arxiv_labeling --from
 2026-03-01 --to-date 2026-03-31`. Reruns of a day change no warehouse row.
 
 Empty days (Fridays, Saturdays, holidays) succeed with zero papers.
+
+**Alerts** (`ARXIV_LABELER_ALERT_EMAIL`, or any notifier in `ARXIV_LABELER_ALERT_NOTIFIER`): a task
+that failed for good, `check_labels` warnings, and a scheduled day not loaded by
+`ARXIV_LABELER_DEADLINE_UTC` (09:00 UTC) the next day.
 """
 
 with DAG(
     dag_id="arxiv_labeling",
     description="Harvest arXiv OAI-PMH, classify with Spark, load the warehouse",
-    schedule=CronDataIntervalTimetable("0 6 * * *", timezone="UTC"),
+    schedule=CronDataIntervalTimetable("0 6 * * *", timezone="UTC"),  # a scheduled run covers the previous UTC day
     start_date=dt.datetime(2005, 9, 16, tzinfo=dt.UTC),  # arXiv OAI earliestDatestamp: any day can be backfilled
     catchup=False,
     max_active_runs=4,
     render_template_as_native_obj=True,
     doc_md=DOC,
     tags=["arxiv", "spark", "nlp"],
+    default_args={"on_failure_callback": [on_task_failure]},  # after the last retry, or at once on a permanent error
+    deadline=labels_deadline(),  # None when ARXIV_LABELER_DEADLINE_UTC is empty
     params={
         "from_date": Param(
             None,
@@ -195,6 +199,7 @@ with DAG(
         model="{{ ti.xcom_pull(task_ids='fetch_model') }}",
         warehouse_conn_id=settings.WAREHOUSE_CONN_ID,
         retries=0,
+        on_success_callback=[on_labels_checked],  # passed with warnings: an alert naming the checks
         doc_md=(
             "Data-quality checks on the run's labels (counts, scores, confidence, drift, empty announcement days, "
             "agreement with the authors' categories), "

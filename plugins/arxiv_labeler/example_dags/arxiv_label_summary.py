@@ -6,6 +6,7 @@ import datetime as dt
 from typing import Any
 
 from airflow.sdk import DAG, Asset, task
+
 from arxiv_labeler import settings
 
 LABELS = Asset(name="arxiv_paper_labels", uri="arxiv-labeler://warehouse/arxiv_paper_labels")
