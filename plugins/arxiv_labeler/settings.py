@@ -34,6 +34,7 @@ ENGINES = ("auto", "onnx", "sparknlp")
 QUANTIZE_MODES = ("none", "int8")
 DEFAULT_ENGINE = "auto"
 DEFAULT_QUANTIZE = "none"
+CALIBRATION_SAMPLE_NAME = "arxiv-2008-11-26.jsonl"  # the shipped sample: 276 real papers of one day (include/replay)
 DRIFT_WARN = 0.25  # Jensen-Shannon distance of a day's labels to its trailing history: warn above
 DRIFT_FAIL = 0.5  # ... and fail above
 
@@ -45,6 +46,7 @@ ENV_TASK_RETRIES = "ARXIV_LABELER_TASK_RETRIES"  # 3
 ENV_CLASSIFY_TIMEOUT_MINUTES = "ARXIV_LABELER_CLASSIFY_TIMEOUT_MINUTES"  # 240
 ENV_SPARK_CLASS_ARCHIVE = "ARXIV_LABELER_SPARK_CLASS_ARCHIVE"  # ~/.cache/arxiv-labeler/spark-<version>-<key>.jsa
 ENV_SQL_DIR = "ARXIV_LABELER_SQL_DIR"  # include/sql of the project
+ENV_CALIBRATION_SAMPLE = "ARXIV_LABELER_CALIBRATION_SAMPLE"  # include/replay/arxiv-2008-11-26.jsonl of the project
 
 DEFAULT_TASK_RETRIES = 3
 DEFAULT_CLASSIFY_TIMEOUT_MINUTES = 240.0  # a day takes minutes, a month's backfill about an hour
@@ -90,6 +92,18 @@ def sql_dir() -> Path:
     """The versioned DDL: ``include/sql`` of the project, or ``ARXIV_LABELER_SQL_DIR`` (the image sets it)."""
     override = os.environ.get(ENV_SQL_DIR)
     return Path(override) if override else Path(__file__).resolve().parents[2] / "include" / "sql"
+
+
+def calibration_sample_path() -> Path:
+    """The shipped calibration sample of ``quantize=auto`` (a model zip may carry its own, which wins).
+
+    ``include/replay/arxiv-2008-11-26.jsonl`` of the project (Kaggle-snapshot JSONL), or
+    ``ARXIV_LABELER_CALIBRATION_SAMPLE``: an installed package without the project's ``include/`` sets it.
+    """
+    override = os.environ.get(ENV_CALIBRATION_SAMPLE)
+    if override:
+        return Path(override)
+    return Path(__file__).resolve().parents[2] / "include" / "replay" / CALIBRATION_SAMPLE_NAME
 
 
 def parse_day(value: str, name: str) -> dt.date:
