@@ -31,9 +31,11 @@ OAI_POOL_DESCRIPTION = "one connection to arXiv OAI-PMH at a time"
 
 # What a run can choose (the DAG's params, the CLI's options).
 ENGINES = ("auto", "onnx", "sparknlp")
-QUANTIZE_MODES = ("none", "int8")
+QUANTIZE_MODES = ("none", "int8", "auto")  # auto: int8 where it keeps fp32's labels on a calibration sample
+GRAPH_QUANTIZATIONS = ("none", "int8")  # the graphs a worker runs: auto is decided (at fetch) to one of these
 DEFAULT_ENGINE = "auto"
-DEFAULT_QUANTIZE = "none"
+DEFAULT_QUANTIZE = "auto"
+INT8_MIN_AGREEMENT = 0.995  # auto runs int8 only when it gives fp32's label to this share of the calibration papers
 CALIBRATION_SAMPLE_NAME = "arxiv-2008-11-26.jsonl"  # the shipped sample: 276 real papers of one day (include/replay)
 DRIFT_WARN = 0.25  # Jensen-Shannon distance of a day's labels to its trailing history: warn above
 DRIFT_FAIL = 0.5  # ... and fail above
