@@ -149,3 +149,12 @@ def test_the_demo_model_stays_fp32_on_the_shipped_sample(tmp_path: Path) -> None
     assert (decision.quantize, decision.sample_source, decision.papers) == ("none", "shipped", 276)
     assert decision.agreement is not None and 0.95 <= decision.agreement < settings.INT8_MIN_AGREEMENT
     assert decision.int8_speed_ratio is not None and decision.int8_speed_ratio > 1  # measured, not asserted tightly
+
+
+def test_the_verdict_is_taken_on_the_counts_not_the_rounded_agreement() -> None:
+    from arxiv_labeler.model.quantize import Int8Decision
+
+    measured = Int8Decision("none", "", agreement=round(1 - 10 / 1999, 4), papers=1999, changed=10)
+    assert measured.agreement == 0.995  # 0.994997 rounded
+    assert int8_check._judged(measured, 0.995).quantize == "none"
+    assert int8_check._judged(Int8Decision("none", "", agreement=0.995, papers=2000, changed=10), 0.995).quantize == "int8"

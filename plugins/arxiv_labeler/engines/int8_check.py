@@ -117,7 +117,7 @@ def _judged(measured: Int8Decision, min_agreement: float) -> Int8Decision:
     of = f"{measured.papers} papers of the {measured.sample_source} sample"
     if measured.agreement is None:
         quantize, reason = "none", f"no paper of the {measured.sample_source} sample has tokens; fp32"
-    elif measured.agreement >= min_agreement:
+    elif (measured.papers - measured.changed) / measured.papers >= min_agreement:  # not the rounded figure
         quantize, reason = "int8", f"int8 gives fp32's label to {measured.papers - measured.changed} of {of}: "
         reason += f"agreement {measured.agreement:.4f} >= {min_agreement}"
     else:
