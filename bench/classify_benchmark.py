@@ -348,13 +348,19 @@ def graph_variants(archive: ModelArchive, heads: int, hidden: int, work: Path) -
 
 
 def compare_graphs(
-    archive: ModelArchive, graphs: dict[str, bytes], id_lists: list[list[int]], threads: int, groups: list[str] | None
+    archive: ModelArchive,
+    graphs: dict[str, bytes],
+    id_lists: list[list[int]],
+    threads: int,
+    groups: list[str] | None,
+    subsets: dict[str, list[int]] | None = None,
 ) -> dict[str, Any]:
     """Each graph over the same batches and threads: speed and labels against the plain fp32 graph.
 
     The plain fp32 graph runs first and last (its mean is the reference), so a drift of the machine's speed
     during the comparison does not favour the graphs in the middle. A graph onnxruntime cannot load is
     reported with its error. ``groups``: each paper's primary group, for accuracy (real weights only).
+    ``subsets``: named lists of paper indices whose label agreement is reported too.
     """
     seconds: dict[str, float] = {}
     logits: dict[str, np.ndarray] = {}
@@ -379,6 +385,11 @@ def compare_graphs(
         "fp32_label_counts": dict(Counter(archive.labels[i] for i in labels["plain_fp32"]).most_common()),
         "not_runnable": errors,
     }
+    for subset, rows in (subsets or {}).items():
+        reference_rows = labels["plain_fp32"][rows]
+        figures[f"label_agreement_on_{subset}"] = {
+            k: round(float(np.mean(v[rows] == reference_rows)), 4) for k, v in labels.items() if k != "plain_fp32_again"
+        }
     if groups is not None:
         figures["accuracy_vs_primary_group"] = {
             k: round(float(np.mean([archive.labels[i] == g for i, g in zip(v, groups, strict=True)])), 4)

@@ -35,6 +35,15 @@ def test_model_inspect_prints_json(tiny_zip: Path, capsys) -> None:  # type: ign
     assert described["labels"] == ["cs", "math", "physics"] and described["onnx"]["outputs"] == ["logits"]
 
 
+def test_model_inspect_shows_quantize_autos_decision(tiny_zip: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    assert main(["model", "inspect", str(tiny_zip)]) == 0
+    decision = json.loads(capsys.readouterr().out)["quantize_auto"]
+    assert (decision["quantize"], decision["papers"], decision["sample_source"]) == ("none", 276, "shipped")
+    assert decision["agreement"] < 0.995 and decision["reason"].endswith("; fp32")
+    assert main(["model", "inspect", "--no-int8-check", str(tiny_zip)]) == 0
+    assert "the fetch task decides it" in json.loads(capsys.readouterr().out)["quantize_auto"]
+
+
 def test_tokenize_json(tiny_zip: Path, capsys) -> None:  # type: ignore[no-untyped-def]
     assert main(["tokenize", "--model", str(tiny_zip), "--json", "Deep learning-based $\\alpha$-stable"]) == 0
     out = json.loads(capsys.readouterr().out)

@@ -37,9 +37,12 @@ OAI_POOL_DESCRIPTION = "one connection to arXiv OAI-PMH at a time"
 
 # What a run can choose (the DAG's params, the CLI's options).
 ENGINES = ("auto", "onnx", "sparknlp")
-QUANTIZE_MODES = ("none", "int8")
+QUANTIZE_MODES = ("none", "int8", "auto")  # auto: int8 where it keeps fp32's labels on a calibration sample
+GRAPH_QUANTIZATIONS = ("none", "int8")  # the graphs a worker runs: auto is decided (at fetch) to one of these
 DEFAULT_ENGINE = "auto"
-DEFAULT_QUANTIZE = "none"
+DEFAULT_QUANTIZE = "auto"
+INT8_MIN_AGREEMENT = 0.995  # auto runs int8 only when it gives fp32's label to this share of the calibration papers
+CALIBRATION_SAMPLE_NAME = "arxiv-2008-11-26.jsonl"  # the shipped sample: 276 real papers of one day (devstack/replay)
 DRIFT_WARN = 0.25  # Jensen-Shannon distance of a day's labels to its trailing history: warn above
 DRIFT_FAIL = 0.5  # ... and fail above
 CATEGORY_AGREEMENT_WARN = 0.8  # share of a run's labels matching the authors' primary group or category: warn below
@@ -59,6 +62,7 @@ ENV_ALERT_FROM = "ARXIV_LABELER_ALERT_FROM"  # the SMTP connection's from_email
 ENV_ALERT_SMTP_CONN_ID = "ARXIV_LABELER_ALERT_SMTP_CONN_ID"  # smtp_default
 ENV_ALERT_NOTIFIER = "ARXIV_LABELER_ALERT_NOTIFIER"  # unset: mail; else module.function returning any Airflow notifier
 ENV_DEADLINE_UTC = "ARXIV_LABELER_DEADLINE_UTC"  # 09:00; empty: no deadline alert
+ENV_CALIBRATION_SAMPLE = "ARXIV_LABELER_CALIBRATION_SAMPLE"  # devstack/replay/arxiv-2008-11-26.jsonl in the package
 
 DEFAULT_TASK_RETRIES = 3
 DEFAULT_CLASSIFY_TIMEOUT_MINUTES = 240.0  # a day takes minutes, a month's backfill about an hour
@@ -153,6 +157,18 @@ def sql_dir() -> Path:
     """The versioned DDL: ``warehouse/sql`` in the package (package data: a wheel has it), or ``ARXIV_LABELER_SQL_DIR``."""
     override = os.environ.get(ENV_SQL_DIR)
     return Path(override) if override else Path(__file__).resolve().parent / "warehouse" / "sql"
+
+
+def calibration_sample_path() -> Path:
+    """The shipped calibration sample of ``quantize=auto`` (a model zip may carry its own, which wins).
+
+    The 276 real papers of 2008-11-26 the package carries (``devstack/replay``, Kaggle-snapshot JSONL: the
+    demo's replay data too), or ``ARXIV_LABELER_CALIBRATION_SAMPLE``.
+    """
+    override = os.environ.get(ENV_CALIBRATION_SAMPLE)
+    if override:
+        return Path(override)
+    return Path(__file__).resolve().parent / "devstack" / "replay" / CALIBRATION_SAMPLE_NAME
 
 
 def parse_day(value: str, name: str) -> dt.date:

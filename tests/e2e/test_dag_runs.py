@@ -74,6 +74,7 @@ def test_manual_run_with_dates_in_params(stack: dict[str, Any]) -> None:
     output = dag_run(stack, "manual-params", conf={"from_date": "2026-11-18", "until_date": "2026-11-20", "reclassify": True})
     assert "state=success" in output, output[-3000:]
     assert "covers 2026-11-18..2026-11-20 (from params)" in output
+    assert "quantize=auto: the onnx engine runs none: int8 changes the label of" in output  # decided at fetch, logged
     _, runs = stack["warehouse"].query("SELECT classified FROM arxiv_pipeline_runs WHERE interval_end > interval_start")
     assert runs == [(24,)]  # reclassify: every paper with text
 

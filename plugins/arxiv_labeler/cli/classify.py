@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from arxiv_labeler import settings
-from arxiv_labeler.cli.options import model_path
+from arxiv_labeler.cli.options import int8_decisions_dir, model_path
 
 
 def tokenize(args: argparse.Namespace) -> int:
@@ -40,18 +40,25 @@ def classify(args: argparse.Namespace) -> int:
     from arxiv_labeler.classify.stage import choose_engine, classify_records
     from arxiv_labeler.harvest.kaggle import write_snapshot_parquet
     from arxiv_labeler.model.check import open_checked
+    from arxiv_labeler.model.quantize import effective_quantize
     from arxiv_labeler.spark.progress import SparkProgressBar
     from arxiv_labeler.spark.session import SparkSettings, start_session, stop_session
 
     model_zip = model_path(args.model)
     archive, _ = open_checked(model_zip)  # every check before any Spark work
+    decision = None
+    if args.quantize == "auto" and args.engine != "sparknlp":  # measured before Spark starts, and logged
+        from arxiv_labeler.engines.int8_check import decide_int8
+
+        decision = decide_int8(archive, int8_decisions_dir(args.model, model_zip))
+    quantize = effective_quantize(args.quantize, decision)
     source = Path(args.input)
     with tempfile.TemporaryDirectory(prefix="arxiv-classify-") as scratch:
         if source.suffix == ".jsonl":
             source = write_snapshot_parquet(source, Path(scratch) / "records.parquet")
         spark = start_session(SparkSettings(master=args.master, sparknlp=args.engine == "sparknlp"))
         try:
-            engine, reason = choose_engine(spark, args.engine, archive, model_zip, None, quantize=args.quantize)
+            engine, reason = choose_engine(spark, args.engine, archive, model_zip, None, quantize=quantize)
             frame = spark.read.parquet(str(source))
             with SparkProgressBar(spark.sparkContext, "classify"):
                 result = classify_records(
@@ -77,5 +84,10 @@ def register(sub: Any) -> None:
     command.add_argument("--output", required=True, help="labeled Parquet directory to write")
     command.add_argument("--engine", choices=settings.ENGINES, default=settings.DEFAULT_ENGINE)
     command.add_argument("--master", default="local[*]")
-    command.add_argument("--quantize", choices=settings.QUANTIZE_MODES, default=settings.DEFAULT_QUANTIZE)
+    command.add_argument(
+        "--quantize",
+        choices=settings.QUANTIZE_MODES,
+        default=settings.DEFAULT_QUANTIZE,
+        help="onnx engine: fp32 (none), int8, or auto: int8 where it keeps fp32's labels on the calibration sample",
+    )
     command.set_defaults(func=classify)

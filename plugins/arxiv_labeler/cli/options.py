@@ -35,3 +35,15 @@ def model_path(value: str, cache: Path | None = None) -> Path:
 
     fetched = ModelFetcher(ModelStoreHook(aws_conn_id=None).get_client(), cache or settings.data_dir() / "models").fetch(value)
     return Path(fetched.zip_path)
+
+
+def int8_decisions_dir(value: str, model: Path) -> Path | None:
+    """Where quantize=auto's decision for ``model`` is kept: an ``s3://`` model's cache entry, as the DAG's fetch does.
+
+    None for a local zip or directory, which is measured each time (no cache beside the user's files).
+    """
+    if not value.startswith("s3://"):
+        return None
+    from arxiv_labeler.model.fetch import INT8_DECISIONS
+
+    return model.parent / INT8_DECISIONS

@@ -79,7 +79,10 @@ def _annotation_frame(batch: pd.DataFrame, annotations: list[list[Category]]) ->
 
 
 class OnnxEngine:
-    """Classifies a papers DataFrame (arxiv_id, text_sha256, text_source, text) with onnxruntime on the executors."""
+    """Classifies a papers DataFrame (arxiv_id, text_sha256, text_source, text) with onnxruntime on the executors.
+
+    ``quantize`` names the graph: ``none`` (fp32) or ``int8``; ``auto`` is decided before (``engines.int8_check``).
+    """
 
     name = "onnx"
 

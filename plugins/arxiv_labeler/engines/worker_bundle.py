@@ -15,7 +15,7 @@ from typing import Any
 
 from arxiv_labeler.errors import ConfigError
 from arxiv_labeler.model.archive import ModelArchive, ModelParams
-from arxiv_labeler.settings import QUANTIZE_MODES
+from arxiv_labeler.settings import GRAPH_QUANTIZATIONS
 
 
 @dataclass(frozen=True)
@@ -43,9 +43,16 @@ class ModelSpec:
 
 
 def bundle_paths(directory: Path, sha256: str, quantize: str) -> WorkerBundle:
-    """Where the bundle of a model (by zip sha256) and quantization lives."""
-    if quantize not in QUANTIZE_MODES:
-        raise ConfigError(f"quantize must be one of {QUANTIZE_MODES}, got {quantize!r}")
+    """Where the bundle of a model (by zip sha256) and its graph (``none`` = fp32, or ``int8``) lives.
+
+    Raises:
+        ConfigError: ``quantize`` is not a graph; ``auto`` must be decided first (``FetchedModel.quantize_for``).
+    """
+    if quantize not in GRAPH_QUANTIZATIONS:
+        raise ConfigError(
+            f"a worker bundle holds one of the graphs {GRAPH_QUANTIZATIONS}, got quantize={quantize!r} "
+            "(auto is decided before: FetchedModel.quantize_for, engines.int8_check)"
+        )
     key = f"{sha256[:16]}-{quantize}"
     return WorkerBundle(directory / f"{key}.onnx", directory / f"{key}.json")
 

@@ -97,7 +97,14 @@ with DAG(
         "engine": Param(settings.DEFAULT_ENGINE, type="string", enum=list(settings.ENGINES), title="Engine"),
         "reclassify": Param(False, type="boolean", title="Classify unchanged papers again"),
         "quantize": Param(
-            settings.DEFAULT_QUANTIZE, type="string", enum=list(settings.QUANTIZE_MODES), title="onnx engine: int8 quantization"
+            settings.DEFAULT_QUANTIZE,
+            type="string",
+            enum=list(settings.QUANTIZE_MODES),
+            title="onnx engine: int8 quantization",
+            description=(
+                f"auto: int8 where it keeps fp32's label for {settings.INT8_MIN_AGREEMENT:.1%} of a calibration sample "
+                "(decided once per model at fetch), else fp32; none: fp32; int8: always int8."
+            ),
         ),
         "min_score": Param(
             None,

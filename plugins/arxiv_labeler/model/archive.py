@@ -27,6 +27,8 @@ TENSORFLOW_ENTRY = "distilbert_classification_tensorflow"
 ONNX_INPUTS = ("input_ids", "attention_mask")
 ONNX_OUTPUT = "logits"
 SPECIAL_TOKENS = ("[CLS]", "[SEP]", "[UNK]")
+# Optional, this project's own entry (Spark NLP ignores it): papers on which quantize=auto compares int8 with fp32.
+CALIBRATION_ENTRY = "calibration/abstracts.jsonl"
 
 # Spark NLP's defaults for the params this project reads (paramMap overrides them).
 DEFAULT_PARAMS: dict[str, Any] = {
@@ -338,6 +340,11 @@ class ModelArchive:
                 f"expected inputs {list(ONNX_INPUTS)} and output {ONNX_OUTPUT!r}"
             )
         return inputs, outputs
+
+    @cached_property
+    def calibration_bytes(self) -> bytes | None:
+        """The zip's own calibration sample (``calibration/abstracts.jsonl``, JSON lines), or None when it has none."""
+        return self._source.read(CALIBRATION_ENTRY)
 
     @property
     def onnx_sha256(self) -> str:

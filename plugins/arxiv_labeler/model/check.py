@@ -15,6 +15,7 @@ import numpy as np
 
 from arxiv_labeler.errors import ModelArchiveError
 from arxiv_labeler.model.archive import ONNX_INPUTS, ONNX_OUTPUT, SPECIAL_TOKENS, ModelArchive
+from arxiv_labeler.model.calibration import model_calibration
 from arxiv_labeler.model.onnx_graph import (
     INT64,
     check_domains,
@@ -66,6 +67,10 @@ def check_model(archive: ModelArchive) -> ModelCheckReport:
         report.passed.append("onnxruntime loads the graph")
         report.facts["logits_width"] = _check_logits(session, archive, name)
         report.passed.append("logits width = labels")
+    sample = model_calibration(archive)  # optional; when present it must be a usable sample
+    report.facts["calibration_papers"] = len(sample.texts) if sample else None
+    if sample:
+        report.passed.append("calibration sample")
     return report
 
 

@@ -5,6 +5,7 @@ Cache layout (``cache_root``)::
     <bucket>/<key>/<etag>/model.zip       the downloaded zip
     <bucket>/<key>/<etag>/model/          its validated extraction
     <bucket>/<key>/<etag>/manifest.json   written last: its presence means "complete"
+    <bucket>/<key>/<etag>/int8-decisions/ quantize=auto's checks of this model (``engines.int8_check``)
     <bucket>/<key>/.lock                  held while downloading (two tasks, one download)
 
 A second fetch of an unchanged object is one HEAD request and no download. The HEAD, the
@@ -26,10 +27,12 @@ from arxiv_labeler.errors import ConfigError, ModelArchiveError, ModelFetchError
 from arxiv_labeler.model.archive import ModelArchive, model_id
 from arxiv_labeler.model.check import check_model
 from arxiv_labeler.model.extract import DEFAULT_MAX_EXTRACTED_BYTES, safe_extract
+from arxiv_labeler.model.quantize import Int8Decision, effective_quantize
 from arxiv_labeler.object_cache import ObjectCache, ObjectKind, ObjectVersion, locked
 
 log = logging.getLogger(__name__)
 
+INT8_DECISIONS = "int8-decisions"  # the cache entry's folder of quantize=auto's decisions
 _S3_URI = re.compile(r"^s3://(?P<bucket>[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9])/(?P<key>[^\s]+\.zip)$")
 MODEL_KIND = ObjectKind(
     noun="model", setting="model_uri", error=ModelFetchError, cache_hint="the DAG uses $ARXIV_LABELER_DATA_DIR/models"
@@ -81,11 +84,21 @@ class FetchedModel:
     labels: tuple[str, ...]
     activation: str  # softmax or sigmoid: whether a paper's scores sum to one
     seconds: float = 0.0  # the fetch task's wall time
+    int8: Int8Decision | None = None  # quantize=auto's check of this model, when the run asked for auto
 
     @property
     def model_id(self) -> str:
         """Name and sha256 of the zip."""
         return model_id(self.name, self.sha256)
+
+    @property
+    def int8_decisions_dir(self) -> Path:
+        """Where the cache entry keeps quantize=auto's decisions (one file per model, onnxruntime and sample)."""
+        return Path(self.model_dir).parent / INT8_DECISIONS
+
+    def quantize_for(self, requested: str) -> str:
+        """The graph classify runs for the run's ``quantize``: ``auto`` resolved by :attr:`int8` (fp32 without one)."""
+        return effective_quantize(requested, self.int8)
 
     def archive(self) -> ModelArchive:
         """The extracted model (already validated when it entered the cache)."""
@@ -103,11 +116,12 @@ class FetchedModel:
             ConfigError: ``data`` is not a fetched model's XCom (a missing field is named).
         """
         try:
-            values = {f.name: data[f.name] for f in fields(cls) if f.name != "seconds"}
+            values = {f.name: data[f.name] for f in fields(cls) if f.name not in ("seconds", "int8")}
         except (KeyError, TypeError) as exc:
             raise ConfigError(f"not a fetched model (the fetch_model task's XCom): missing {exc}") from None
         values["labels"] = tuple(values["labels"])
-        return cls(**values, seconds=float(data.get("seconds", 0.0)))
+        int8 = Int8Decision.from_dict(data["int8"]) if data.get("int8") else None  # absent from manifests and older XComs
+        return cls(**values, seconds=float(data.get("seconds", 0.0)), int8=int8)
 
 
 class ModelFetcher:

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from arxiv_labeler.errors import ConfigError, ModelArchiveError, ModelError
-from arxiv_labeler.model.archive import MODEL_CLASS, ONNX_ENTRY, ModelArchive
+from arxiv_labeler.model.archive import CALIBRATION_ENTRY, MODEL_CLASS, ONNX_ENTRY, ModelArchive
 from arxiv_labeler.model.java_serialization import write_tuple2_array
 from arxiv_labeler.model.sequence_file import crc_bytes, sequence_file_bytes
 
@@ -83,12 +83,14 @@ def write_model_zip(
     labels: list[str],
     params: dict[str, Any] | None = None,
     graph_files: dict[str, bytes] | None = None,
+    calibration: bytes | None = None,
 ) -> Path:
     """Write a model zip and check it reads back; returns ``output``.
 
     ``params`` override Spark NLP's defaults; ``engine`` is always ``onnx``.
     Without ``caseSensitive``, it is false when no vocabulary piece has upper case.
     ``graph_files`` are written beside ``model.onnx`` in the graph's inner zip (ONNX external data).
+    ``calibration``: JSON lines written as ``calibration/abstracts.jsonl``, quantize=auto's sample for this model.
     """
     param_map: dict[str, Any] = dict(params or {})
     param_map["engine"] = "onnx"
@@ -121,6 +123,8 @@ def write_model_zip(
                 _add(archive, f"fields/{feature}/part-{index:05d}", part)
             _add(archive, f"fields/{feature}/_SUCCESS", b"")
         archive.writestr(ONNX_ENTRY, inner.getvalue(), compress_type=zipfile.ZIP_STORED)
+        if calibration is not None:
+            archive.writestr(CALIBRATION_ENTRY, calibration)
     try:
         ModelArchive.open(partial).validate()
     except ModelArchiveError:
@@ -146,11 +150,16 @@ def checked(zip_path: Path) -> Path:
     return zip_path
 
 
-def package_from_files(output: Path, onnx_path: Path, vocab_path: Path, labels_path: Path, params: dict[str, Any]) -> Path:
-    """Package ``model.onnx`` + ``vocab.txt`` + ``labels.txt`` (Spark NLP's ``loadSavedModel`` inputs)."""
-    return checked(
-        write_model_zip(output, onnx_path.read_bytes(), read_vocab_file(vocab_path), read_labels_file(labels_path), params)
-    )
+def package_from_files(
+    output: Path, onnx_path: Path, vocab_path: Path, labels_path: Path, params: dict[str, Any], calibration: Path | None = None
+) -> Path:
+    """Package ``model.onnx`` + ``vocab.txt`` + ``labels.txt`` (Spark NLP's ``loadSavedModel`` inputs).
+
+    ``calibration``: a JSONL of papers (title, abstract) carried as the model's own quantize=auto sample.
+    """
+    vocabulary, labels = read_vocab_file(vocab_path), read_labels_file(labels_path)
+    sample = calibration.read_bytes() if calibration else None
+    return checked(write_model_zip(output, onnx_path.read_bytes(), vocabulary, labels, params, calibration=sample))
 
 
 def export_onnx(model: Any, path: Path, max_length: int = 512) -> Path:
@@ -191,8 +200,11 @@ def export_onnx(model: Any, path: Path, max_length: int = 512) -> Path:
     return path
 
 
-def package_from_huggingface(output: Path, model_dir: Path, params: dict[str, Any]) -> Path:
-    """Package a Hugging Face ``DistilBertForSequenceClassification`` directory (needs torch + transformers)."""
+def package_from_huggingface(output: Path, model_dir: Path, params: dict[str, Any], calibration: Path | None = None) -> Path:
+    """Package a Hugging Face ``DistilBertForSequenceClassification`` directory (needs torch + transformers).
+
+    ``calibration``: as for :func:`package_from_files`.
+    """
     from transformers import DistilBertForSequenceClassification
 
     model: Any = DistilBertForSequenceClassification.from_pretrained(str(model_dir))
@@ -203,6 +215,8 @@ def package_from_huggingface(output: Path, model_dir: Path, params: dict[str, An
     onnx_path = output.with_name(output.name + ".onnx.tmp")
     try:
         export_onnx(model, onnx_path)
-        return checked(write_model_zip(output, onnx_path.read_bytes(), read_vocab_file(vocab_path), labels, params))
+        sample = calibration.read_bytes() if calibration else None
+        vocabulary = read_vocab_file(vocab_path)
+        return checked(write_model_zip(output, onnx_path.read_bytes(), vocabulary, labels, params, calibration=sample))
     finally:
         onnx_path.unlink(missing_ok=True)

@@ -26,7 +26,8 @@ class ClassifyPapersOperator(BaseOperator):
     """Runs the classify stage (engine from the run config); XCom: the classify result.
 
     Papers whose text the warehouse already holds a label for (same model) are
-    skipped unless the run's ``reclassify`` param is set.
+    skipped unless the run's ``reclassify`` param is set. The onnx engine runs the graph the
+    run's ``quantize`` names, ``auto`` as the fetch task decided it (``FetchedModel.quantize_for``).
     """
 
     template_fields: Sequence[str] = ("run_config", "model", "harvest", "output_dir")
@@ -78,9 +79,12 @@ class ClassifyPapersOperator(BaseOperator):
         self._spark = start_session(SparkHook(self.spark_conn_id).get_settings(sparknlp=sparknlp, default_driver_memory=heap))
         try:
             records = self._spark.read.parquet(*harvest.partitions)
+            quantize = fetched.quantize_for(config.quantize)  # auto was decided at fetch (FetchedModel.int8)
             engine, reason = choose_engine(
-                self._spark, config.engine, archive, Path(fetched.zip_path), Path(fetched.model_dir), quantize=config.quantize
+                self._spark, config.engine, archive, Path(fetched.zip_path), Path(fetched.model_dir), quantize=quantize
             )
+            if engine.name == "onnx":
+                reason += f"; quantize={config.quantize}: {'int8' if quantize == 'int8' else 'fp32'}"
             return classify_records(
                 self._spark,
                 records,

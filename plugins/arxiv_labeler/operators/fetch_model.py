@@ -18,7 +18,11 @@ from arxiv_labeler.run.config import RunConfig
 
 
 class FetchModelOperator(BaseOperator):
-    """Downloads, verifies, extracts and validates the run's model; XCom: the fetched model."""
+    """Downloads, verifies, extracts and validates the run's model; XCom: the fetched model.
+
+    With the run's ``quantize=auto`` it also decides, once per model, whether the onnx engine runs the
+    int8 graph (``engines.int8_check``); the decision rides in the XCom (``FetchedModel.int8``).
+    """
 
     template_fields: Sequence[str] = ("run_config", "cache_dir")
 
@@ -39,11 +43,17 @@ class FetchModelOperator(BaseOperator):
         return model_lineage(self._model_uri) if self._model_uri else None
 
     def execute(self, context: Any) -> dict[str, Any]:
-        """Fetch and validate the model; returns the fetched model (its cache entry and labels)."""
+        """Fetch and validate the model, and decide ``quantize=auto`` for it; returns the fetched model."""
         started = time.monotonic()
         config = RunConfig.from_xcom(self.run_config)
         self._model_uri = config.model_uri
         with permanent_errors_fail_fast():
             fetched = ModelFetcher(ModelStoreHook(self.aws_conn_id).get_client(), Path(self.cache_dir)).fetch(config.model_uri)
+            if config.quantize == "auto" and config.engine != "sparknlp":  # quantize is the onnx engine's option
+                from arxiv_labeler.engines.int8_check import decide_int8  # onnxruntime only when measuring
+
+                fetched = dataclasses.replace(fetched, int8=decide_int8(fetched.archive(), fetched.int8_decisions_dir))
         self.log.info("model %s: labels %s (downloaded=%s)", fetched.model_id, list(fetched.labels), fetched.downloaded)
+        if fetched.int8 is not None:
+            self.log.info("quantize=auto: the onnx engine runs %s: %s", fetched.int8.quantize, fetched.int8.reason)
         return dataclasses.replace(fetched, seconds=round(time.monotonic() - started, 3)).to_xcom()
