@@ -26,11 +26,13 @@ help:
 	@echo "make compose-down  stop that stack (COMPOSE_VOLUMES=1 also removes its volumes) and the dockerd it started"
 	@echo "make bench-ui    the labels page's queries on 1,000,000 papers, DuckDB and PostgreSQL (bench/results/papers_view_benchmark.json)"
 
-$(VENV)/.installed: requirements.txt requirements-dev.txt
+$(VENV)/.installed: requirements.txt requirements-dev.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements-dev.txt
-	$(PY) -m pip install --quiet --no-deps -e .   # .venv/bin/arxiv-labeler
+	$(PY) -m pip install --quiet --no-deps -e .   # .venv/bin/arxiv-labeler and the entry points
+	# The build leaves plugins/arxiv_labeler.egg-info: on sys.path it is a second copy of the entry points.
+	rm -rf plugins/arxiv_labeler.egg-info
 	$(PY) -m arxiv_labeler spark-class-archive     # Spark's driver classes, recorded once: every later driver starts faster
 	touch $@
 

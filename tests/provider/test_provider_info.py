@@ -1,7 +1,8 @@
 """The provider's metadata as Airflow reads it: its schemas, the classes it names, the connection forms it builds.
 
-The discovery tests run Airflow in a subprocess that sees a stand-in ``dist-info`` with this
-project's entry points (what ``pip install`` writes), without building a wheel; the slow
+The discovery tests run Airflow in a subprocess that sees this project's entry points once: the
+venv's editable install (``make venv``), or a stand-in ``dist-info`` (what ``pip install`` writes)
+where the project is not installed, without building a wheel; the slow
 ``test_installed_provider.py`` does it with the real wheel in a fresh venv.
 """
 
@@ -13,12 +14,14 @@ import subprocess
 import sys
 import tomllib
 from importlib import import_module
+from importlib.metadata import distributions
 from pathlib import Path
 from typing import Any
 
 import jsonschema
 import pytest
 from arxiv_labeler import settings
+from arxiv_labeler.airflow_plugin import PLUGIN_ENTRY_POINT, registered_by_entry_point
 from arxiv_labeler.harvest.client import OAI_CLIENT_OPTIONS, oai_client
 from arxiv_labeler.provider_info import get_provider_info
 
@@ -129,9 +132,14 @@ print("RESULT=" + json.dumps({
 def discovered(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """What Airflow discovers with the entry points installed and this project's plugins folder also set."""
     root = tmp_path_factory.mktemp("provider")
-    site = stand_in_distribution(root / "site")
+    # a second copy of the entry points would register the plugin twice: the stand-in only where none is installed
+    paths = (
+        [str(PROJECT / "plugins")]
+        if registered_by_entry_point()
+        else [str(stand_in_distribution(root / "site")), str(PROJECT / "plugins")]
+    )
     env = dict(os.environ) | {
-        "PYTHONPATH": os.pathsep.join([str(site), str(PROJECT / "plugins")]),
+        "PYTHONPATH": os.pathsep.join(paths),
         "AIRFLOW_HOME": str(root / "home"),
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
         "AIRFLOW__CORE__PLUGINS_FOLDER": str(PROJECT / "plugins"),  # the Astro-style file too: loaded once all the same
@@ -170,3 +178,14 @@ def test_the_plugin_is_loaded_once_through_the_entry_point(discovered: dict[str,
     (plugin,) = [p for p in discovered["plugins"] if p[0] == "arxiv_labeler"]
     assert "arxiv_labeler.airflow_plugin:ArxivLabelerPlugin" in plugin[1]  # the entry point, not the plugins folder
     assert discovered["plugin_errors"] == {}  # no "already registered" error from the plugins-folder file
+
+
+def test_no_second_copy_of_the_entry_points_is_on_the_path() -> None:
+    """A build's ``plugins/arxiv_labeler.egg-info`` beside the editable install would make Airflow load the plugin twice."""
+    declaring = [
+        str(distribution.locate_file(""))
+        for distribution in distributions()
+        for point in distribution.entry_points
+        if point.group == "airflow.plugins" and point.value == PLUGIN_ENTRY_POINT
+    ]
+    assert len(declaring) <= 1, f"the plugin's entry point is declared by {len(declaring)} distributions: {declaring}"
