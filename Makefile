@@ -9,7 +9,7 @@ ARXIV_REPLAY_DATA ?= plugins/arxiv_labeler/devstack/replay/arxiv-2008-11-26.json
 TRAINING_DATA ?= ../shared/data/arxiv-labeled-abstracts.csv
 DEMO_MODEL := data/demo-model/arxiv_groups_demo.zip
 
-.PHONY: demo airflow test lint typecheck unit venv demo-model demo-head bench bench-int8 bench-int8-static bench-scale bench-ui images compose compose-down clean help
+.PHONY: demo airflow test lint typecheck unit venv demo-model demo-head bench bench-int8 bench-int8-static bench-scale bench-task bench-ui images compose compose-down clean help
 
 help:
 	@echo "make demo        run the DAG for one day on the local stack (DAY=YYYY-MM-DD, ARXIV_REPLAY_DATA=...)"
@@ -20,6 +20,7 @@ help:
 	@echo "make bench       classify-stage benchmark (figures + chart in bench/results)"
 	@echo "make bench-int8  where int8 loses label agreement on the demo model, and static int8 beside dynamic (bench/results/int8_*.json)"
 	@echo "make bench-int8-static  only static (calibrated) int8 beside dynamic (bench/results/int8_static.json)"
+	@echo "make bench-task  the classify task's fixed cost on a 2,000-paper int8 day against the bare graph, by phase"
 	@echo "make bench-scale cost against papers: classify, harvest, load at 1k..64k, the skip path on 1M labels"
 	@echo "make images      the local stand-in images and the project image on them (cached; starts dockerd if needed)"
 	@echo "make compose     docker-compose.yaml + docker-compose.standins.yaml on 127.0.0.1, detached, until make compose-down"
@@ -74,6 +75,9 @@ bench-int8: $(VENV)/.installed $(DEMO_MODEL)
 # Static (calibrated) int8 against the engine's dynamic int8 alone (bench/results/int8_static.json).
 bench-int8-static: $(VENV)/.installed $(DEMO_MODEL)
 	$(PY) bench/int8_static.py
+
+bench-task: $(VENV)/.installed
+	$(PY) bench/classify_task_cost.py
 
 bench-scale: $(VENV)/.installed $(DEMO_MODEL)
 	$(PY) bench/scale_benchmark.py

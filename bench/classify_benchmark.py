@@ -211,7 +211,8 @@ task = ClassifyPapersOperator(
 imported = time.perf_counter()
 result = task.execute({{}})
 print("CLASSIFY_TASK", json.dumps({{"execute_seconds": time.perf_counter() - imported, "import_seconds": imported - started,
-                  "classified": result["classified"], "task_seconds": result["seconds"]}}))
+                  "classified": result["classified"], "task_seconds": result["seconds"], "phases": result["phases"],
+                  "engine_timings": result["engine_timings"], "engine_reason": result["engine_reason"]}}))
 """
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 
@@ -23,6 +23,7 @@ class ClassifyResult:
     no_text: int
     engine_timings: dict[str, object] | None = None
     seconds: float = 0.0  # the classify task's wall time
+    phases: dict[str, float] = field(default_factory=dict)  # the task's wall seconds per phase (its fixed cost)
 
     def to_xcom(self) -> dict[str, Any]:
         """JSON-able form."""
