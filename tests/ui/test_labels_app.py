@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -94,4 +96,11 @@ def test_summary_shows_the_labels_against_the_authors_primary_groups_per_day(cli
     agreement = {(a["day"], a["compared"], a["primary_agreed"], a["primary_agreement"]) for a in body["category_agreement"]}
     assert agreement == {(str(DAY1), 3, 3, 1.0), (str(DAY2), 1, 0, 0.0)}  # cs.LG papers labeled cs, then math
     page = client.get("/").text
-    assert 'id="agreement"' in page and "category_agreement" in page
+    assert 'id="category-agreement"' in page and "category_agreement" in page
+
+
+def test_every_element_id_of_the_page_is_unique() -> None:
+    """The markup's ids and those the script creates: two ``#agreement`` once made the comparison unreadable."""
+    page = (Path(create_app.__code__.co_filename).parent / "static" / "index.html").read_text(encoding="utf-8")
+    ids = re.findall(r'\bid="([^"]+)"', page) + re.findall(r'\bid: "([^"]+)"', page)
+    assert len(ids) > 40 and [i for i, n in Counter(ids).items() if n > 1] == []
