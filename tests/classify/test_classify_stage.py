@@ -164,7 +164,8 @@ def test_driver_heap_is_sized_from_the_job() -> None:
     from arxiv_labeler.spark.session import driver_memory_for
 
     assert driver_memory_for(2_000, 268_000_000) == "1024m"  # a day with the onnx engine: the graph is outside the heap
-    assert driver_memory_for(50_000, 268_000_000) == "4096m"  # a month's backfill in one run
+    assert driver_memory_for(64_000, 268_000_000, text_bytes=83_000_000) == "1280m"  # a month's backfill: the text decides
+    assert driver_memory_for(64_000, 268_000_000) == "1024m"  # not the paper count: nothing collects the papers
     assert driver_memory_for(2_000, 268_000_000, sparknlp=True) == "1792m"  # the JVM holds the model
     assert driver_memory_for(2_000, 268_000_000, text_bytes=2_500_000) == "1024m"  # a day's real text
     assert driver_memory_for(300, 268_000_000, text_bytes=360_000_000) == "2304m"  # 1.2 MB papers: the text decides

@@ -23,6 +23,8 @@ if TYPE_CHECKING:  # pyspark is imported where a session starts, not at DAG pars
 log = logging.getLogger(__name__)
 
 SPARK_NLP_PACKAGE = "com.johnsnowlabs.nlp:spark-nlp_2.13:7.0.0"
+# Rows per Arrow batch between the JVM and a Python worker: a worker's memory stays the same however large the run.
+ARROW_BATCH_ROWS = 1000
 # Local mode fails the job at a task's first failure unless the master says otherwise; clusters retry 4 times.
 LOCAL_TASK_ATTEMPTS = 4
 _LOCAL_MASTER = re.compile(r"^local(?:\[(\*|\d+)\])?$")
@@ -32,15 +34,17 @@ def driver_memory_for(papers: int, model_bytes: int, sparknlp: bool = False, tex
     """A driver heap sized from the job, used when the Spark connection does not set ``driver_memory``.
 
     The onnx engine runs the graph in Python workers, outside the JVM heap: the heap holds
-    Spark itself (768 MB with its 300 MB reserve), per paper at most 64 KB of rows, Arrow batches
-    and Parquet pages, and the text itself up to four times over (the cached papers, the
-    shuffles' buffers, the Arrow batch sent to Python, the Parquet page read). The sparknlp engine
-    loads the model into the JVM: three times the zip more. A day (2,000 papers, 2.5 MB of text)
-    gets 1 GB, a 50,000-paper month 4 GB: a day fits a 2-core 8 GB worker beside two Python
-    workers with the fp32 graph (about 0.6 GB each). 300 papers of 1.2 MB each get 2.3 GB
-    (480 MB runs out of memory: tests/reliability).
+    Spark itself (768 MB with its 300 MB reserve), a row's bookkeeping (ids, hashes, flags: at
+    most 1 KB a paper) and the text itself up to four times over (the cached papers, the
+    shuffles' buffers, the Arrow batch sent to Python, the Parquet page read). Nothing collects
+    the papers to the driver and the Arrow batches are bounded (``ARROW_BATCH_ROWS``), so the
+    heap need not grow with the paper count beyond that: a larger heap only lets the JVM's RSS
+    grow (measured by ``make bench-scale``: 64 KB a paper made 64,000 papers 1.46x the peak RSS of
+    4,000). The sparknlp engine loads the model into the JVM: three times the zip more. A day
+    (2,000 papers, 2.5 MB of text) and a 64,000-paper month (80 MB) get 1 GB and 1.25 GB; 300
+    papers of 1.2 MB each get 2.3 GB (480 MB runs out of memory: tests/reliability).
     """
-    megabytes = 768 + papers * 64 / 1024 + 4 * text_bytes / 2**20 + (3 * model_bytes / 2**20 if sparknlp else 0)
+    megabytes = 768 + papers / 1024 + 4 * text_bytes / 2**20 + (3 * model_bytes / 2**20 if sparknlp else 0)
     return f"{max(1024, math.ceil(megabytes / 256) * 256)}m"
 
 
@@ -77,6 +81,7 @@ class SparkSettings:
             "spark.ui.enabled": "false",
             "spark.ui.showConsoleProgress": "false",
             "spark.sql.execution.arrow.pyspark.enabled": "true",
+            "spark.sql.execution.arrow.maxRecordsPerBatch": str(ARROW_BATCH_ROWS),
             # The worker must be this interpreter, not whatever python3 is on PATH (virtualenvs).
             "spark.pyspark.python": sys.executable,
             "spark.pyspark.driver.python": sys.executable,
