@@ -127,6 +127,13 @@ class PeakMemory:
         self._thread.join()
 
 
+def landed_records(records: list[Any], path: Path) -> tuple[Path, list[str]]:
+    """The records as one landed day's Parquet at ``path`` (2026-01-01), and each paper's classified text."""
+    day = dt.date(2026, 1, 1)
+    pq.write_table(records_table(records, day, day, day), path)
+    return path, [paper_text(r.title, r.abstract)[0] for r in records]
+
+
 def model_flops(archive: ModelArchive, lengths: list[int]) -> float:
     """Forward FLOPs of the encoder for sequences of these lengths (matmuls + attention), head ignored."""
     dim, layers, ffn = 768, 6, 3072
@@ -482,10 +489,7 @@ def main() -> int:
     records = [to_record(entry) for entry in read_snapshot(args.data)][: args.papers]
     if len(records) < args.papers:  # the shared sample is absent (a fresh clone): say so before any figure is read
         print(f"bench: only {len(records)} papers in {args.data} (asked for {args.papers})", file=sys.stderr)
-    day = dt.date(2026, 1, 1)
-    records_path = RESULTS / "records.parquet"
-    pq.write_table(records_table(records, day, day, day), records_path)
-    texts = [paper_text(r.title, r.abstract)[0] for r in records]
+    records_path, texts = landed_records(records, RESULTS / "records.parquet")
 
     zip_path, hf_dir = build_model(RESULTS / "model")
     archive = ModelArchive.open(zip_path).validate()

@@ -11,7 +11,6 @@ and the task's phases (the XCom's ``phases`` and the workers' ``engine_timings``
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import json
 import os
 import sys
@@ -19,7 +18,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pyarrow.parquet as pq
 
 PROJECT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(PROJECT / "plugins"))
@@ -27,11 +25,18 @@ sys.path.insert(0, str(PROJECT / "bench"))
 
 from arxiv_labeler.engines.onnx_classifier import OnnxSequenceClassifier  # noqa: E402
 from arxiv_labeler.harvest.kaggle import read_snapshot, to_record  # noqa: E402
-from arxiv_labeler.harvest.models import records_table  # noqa: E402
 from arxiv_labeler.model.archive import ModelArchive  # noqa: E402
 from arxiv_labeler.model.quantize import quantized_onnx_bytes  # noqa: E402
-from arxiv_labeler.text import paper_text  # noqa: E402
-from classify_benchmark import BATCH_SIZE, DEFAULT_DATA, FALLBACK_DATA, RESULTS, bare_onnxruntime, build_model, classify_task  # noqa: E402
+from classify_benchmark import (  # noqa: E402
+    BATCH_SIZE,
+    DEFAULT_DATA,
+    FALLBACK_DATA,
+    RESULTS,
+    bare_onnxruntime,
+    build_model,
+    classify_task,
+    landed_records,
+)
 
 
 def main() -> int:
@@ -43,10 +48,7 @@ def main() -> int:
     args = parser.parse_args()
     RESULTS.mkdir(parents=True, exist_ok=True)
     records = [to_record(entry) for entry in read_snapshot(args.data)][: args.papers]
-    day = dt.date(2026, 1, 1)
-    records_path = RESULTS / "records.parquet"
-    pq.write_table(records_table(records, day, day, day), records_path)
-    texts = [paper_text(r.title, r.abstract)[0] for r in records]
+    records_path, texts = landed_records(records, RESULTS / "records.parquet")
     zip_path, _ = build_model(RESULTS / "model")
     archive = ModelArchive.open(zip_path).validate()
     graph = quantized_onnx_bytes(archive) if args.quantize == "int8" else None
