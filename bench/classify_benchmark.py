@@ -127,11 +127,11 @@ class PeakMemory:
         self._thread.join()
 
 
-def landed_records(records: list[Any], path: Path) -> tuple[Path, list[str]]:
-    """The records as one landed day's Parquet at ``path`` (2026-01-01), and each paper's classified text."""
+def write_landed_day(records: list[Any], path: Path) -> list[str]:
+    """Write the records as one landed day's Parquet at ``path`` (2026-01-01); each paper's classified text."""
     day = dt.date(2026, 1, 1)
     pq.write_table(records_table(records, day, day, day), path)
-    return path, [paper_text(r.title, r.abstract)[0] for r in records]
+    return [paper_text(r.title, r.abstract)[0] for r in records]
 
 
 def model_flops(archive: ModelArchive, lengths: list[int]) -> float:
@@ -489,7 +489,8 @@ def main() -> int:
     records = [to_record(entry) for entry in read_snapshot(args.data)][: args.papers]
     if len(records) < args.papers:  # the shared sample is absent (a fresh clone): say so before any figure is read
         print(f"bench: only {len(records)} papers in {args.data} (asked for {args.papers})", file=sys.stderr)
-    records_path, texts = landed_records(records, RESULTS / "records.parquet")
+    records_path = RESULTS / "records.parquet"
+    texts = write_landed_day(records, records_path)
 
     zip_path, hf_dir = build_model(RESULTS / "model")
     archive = ModelArchive.open(zip_path).validate()

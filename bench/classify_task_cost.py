@@ -35,7 +35,7 @@ from classify_benchmark import (  # noqa: E402
     bare_onnxruntime,
     build_model,
     classify_task,
-    landed_records,
+    write_landed_day,
 )
 
 
@@ -48,7 +48,8 @@ def main() -> int:
     args = parser.parse_args()
     RESULTS.mkdir(parents=True, exist_ok=True)
     records = [to_record(entry) for entry in read_snapshot(args.data)][: args.papers]
-    records_path, texts = landed_records(records, RESULTS / "records.parquet")
+    records_path = RESULTS / "records.parquet"
+    texts = write_landed_day(records, records_path)
     zip_path, _ = build_model(RESULTS / "model")
     archive = ModelArchive.open(zip_path).validate()
     graph = quantized_onnx_bytes(archive) if args.quantize == "int8" else None

@@ -8,7 +8,6 @@ harvest); unchanged text already labeled by the same model is skipped unless
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -22,6 +21,7 @@ from pyspark.sql import functions as F
 
 from arxiv_labeler.classify.labeled_columns import OUTPUT_COLUMNS, flatten_class_column
 from arxiv_labeler.classify.labeled_output import local_path, staged_write
+from arxiv_labeler.classify.phases import PhaseClock
 from arxiv_labeler.classify.result import ClassifyResult
 from arxiv_labeler.engines.engine_timings import EngineTimings
 from arxiv_labeler.errors import ClassifyJobError, ConfigError, EngineUnavailableError
@@ -198,17 +198,21 @@ def classify_records(
     known: Sequence[tuple[str, str]] = (),
     reclassify: bool = False,
     engine_reason: str = "",
+    clock: PhaseClock | None = None,
 ) -> ClassifyResult:
     """Classify ``records`` (harvest schema) and write the labeled Parquet to ``output_path``.
+
+    ``clock`` (the task's, when it times its own phases too) gets ``read_and_count`` and
+    ``classify_and_publish``; the result's ``phases`` are the clock's.
 
     Raises:
         ClassifyJobError: a Spark job failed (or the JVM died), with the cause and the setting to change.
     """
-    started = time.perf_counter()
+    clock = clock or PhaseClock()
     with _failures_explained(spark, output_path):
         papers = papers_to_classify(records).cache()
         total, no_text_count = _paper_counts(papers)  # one job, which also fills the cache
-        counted = time.perf_counter()
+        clock.mark("read_and_count")
         no_text = papers.where(F.col("text_source") == "empty")
         no_text_ids = [r.arxiv_id for r in no_text.select("arxiv_id").limit(10).collect()] if no_text_count else []
         candidates = papers.where(F.col("text_source") != "empty")
@@ -218,7 +222,7 @@ def classify_records(
         labeled = flatten_class_column(engine.classify(spark, spread_over_cores(candidates)), archive.model_id, labeled_at)
         classified, title_only = publish_labeled(labeled.select(*OUTPUT_COLUMNS), output_path)
         papers.unpersist()
-    phases = {"read_and_count": round(counted - started, 3), "classify_and_publish": round(time.perf_counter() - counted, 3)}
+    clock.mark("classify_and_publish")
     skipped = total - no_text_count - classified  # every candidate has one output row, labeled or not
     if no_text_count:
         log.warning("%d papers have neither title nor abstract and were not classified, e.g. %s", no_text_count, no_text_ids)
@@ -235,7 +239,7 @@ def classify_records(
         title_only=title_only,
         no_text=no_text_count,
         engine_timings=timings.summary() if timings is not None else None,
-        phases=phases,
+        phases=dict(clock.phases),
     )
     log.info(
         "classified %d of %d papers with %s (%s); skipped %d unchanged, %d title-only, %d without text; labels %s",

@@ -60,10 +60,11 @@ class ClassifyPapersOperator(BaseOperator):
         return dataclasses.replace(result, seconds=round(time.monotonic() - started, 3)).to_xcom()
 
     def _classify(self, config: RunConfig, fetched: FetchedModel) -> ClassifyResult:
+        from arxiv_labeler.classify.phases import PhaseClock
         from arxiv_labeler.classify.stage import choose_engine, classify_records, result_without_spark, text_bytes
         from arxiv_labeler.spark.session import driver_memory_for, start_session, stop_session  # no Spark at DAG parse
 
-        started = time.perf_counter()
+        clock = PhaseClock()
         harvest = HarvestResult.from_xcom(self.harvest)
         archive = fetched.archive()
         landed = read_landed(harvest.partitions)
@@ -77,9 +78,9 @@ class ClassifyPapersOperator(BaseOperator):
             return skipped
         sparknlp = config.engine == "sparknlp"
         heap = driver_memory_for(landed.num_rows, fetched.size, sparknlp, text_bytes=text_bytes(landed))
-        prepared = time.perf_counter()
+        clock.mark("landed_and_known")
         self._spark = start_session(SparkHook(self.spark_conn_id).get_settings(sparknlp=sparknlp, default_driver_memory=heap))
-        session_started = time.perf_counter()
+        clock.mark("spark_session")
         try:
             records = self._spark.read.parquet(*harvest.partitions)
             quantize = fetched.quantize_for(config.quantize)  # auto was decided at fetch (FetchedModel.int8)
@@ -88,7 +89,7 @@ class ClassifyPapersOperator(BaseOperator):
             )
             if engine.name == "onnx":
                 reason += f"; quantize={config.quantize}: {'int8' if quantize == 'int8' else 'fp32'}"
-            engine_chosen = time.perf_counter()
+            clock.mark("engine")
             result = classify_records(
                 self._spark,
                 records,
@@ -99,20 +100,13 @@ class ClassifyPapersOperator(BaseOperator):
                 known=sorted(known),
                 reclassify=config.reclassify,
                 engine_reason=reason,
+                clock=clock,
             )
         finally:
-            stopping = time.perf_counter()
             stop_session(self._spark)
             self._spark = None
-        before = {
-            "landed_and_known": prepared - started,
-            "spark_session": session_started - prepared,
-            "engine": engine_chosen - session_started,
-        }
-        result.phases = (
-            {k: round(v, 3) for k, v in before.items()} | result.phases | {"spark_stop": round(time.perf_counter() - stopping, 3)}
-        )
-        return result
+        clock.mark("spark_stop")
+        return dataclasses.replace(result, phases=clock.phases)
 
     def on_kill(self) -> None:
         """Stop Spark so no job outlives the killed task."""
