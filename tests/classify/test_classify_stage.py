@@ -5,10 +5,18 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from arxiv_labeler.classify.labeled_columns import OUTPUT_COLUMNS, flatten_class_column
-from arxiv_labeler.classify.stage import PARTITIONS_PER_CORE, choose_engine, classify_records, spread_over_cores
+from arxiv_labeler.classify.landed_papers import count_papers, latest_row_per_id
+from arxiv_labeler.classify.stage import (
+    PARTITIONS_PER_CORE,
+    choose_engine,
+    classify_records,
+    papers_to_classify,
+    spread_over_cores,
+)
 from arxiv_labeler.engines.engine_timings import STEPS
 from arxiv_labeler.engines.onnx_engine import OnnxEngine
 from arxiv_labeler.engines.schema import CLASS_COLUMN_TYPE
@@ -17,6 +25,7 @@ from arxiv_labeler.model.archive import ModelArchive
 
 pytestmark = [pytest.mark.spark, pytest.mark.slow]
 DAY = dt.date(2026, 11, 20)
+LABELED_AT = "2026-11-21T06:00:00+00:00"
 
 
 def records(tmp_path: Path) -> str:
@@ -88,6 +97,41 @@ def test_unchanged_papers_are_skipped_unless_reclassify(spark, tiny_zip: Path, t
     assert (again.skipped_unchanged, again.classified) == (0, 4)
 
 
+def test_counts_from_the_landed_arrow_table_give_the_result_a_spark_count_gives(spark, tiny_zip: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    archive = ModelArchive.open(tiny_zip)
+    engine = OnnxEngine(tiny_zip, archive.sha256, threads_per_task=1)
+    path = records(tmp_path)
+    frame = spark.read.parquet(path)
+    known = [(r.arxiv_id, r.text_sha256) for r in frame.where("arxiv_id = '2611.00001'").collect()]
+    counts = count_papers(pq.read_table(path), set(known), reclassify=False)
+    from_arrow = classify_records(spark, frame, engine, archive, str(tmp_path / "a"), LABELED_AT, known=known, counts=counts)
+    from_spark = classify_records(spark, frame, engine, archive, str(tmp_path / "b"), LABELED_AT, known=known)
+    fields = ("papers", "classified", "skipped_unchanged", "title_only", "no_text")
+    assert [getattr(from_arrow, f) for f in fields] == [getattr(from_spark, f) for f in fields] == [5, 3, 1, 1, 1]
+
+
+def test_spark_keeps_the_row_of_a_repeated_id_that_arrow_counts(spark, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    later = DAY + dt.timedelta(days=1)
+    days = [
+        records_table(
+            [PaperRecord("2611.00001", DAY, 1, DAY, DAY, "", ""), PaperRecord("2611.00002", DAY, 1, DAY, DAY, "T", "")],
+            DAY,
+            DAY,
+            DAY,
+        ),
+        records_table([PaperRecord("2611.00001", later, 2, DAY, later, "Titled now", "With text.")], later, later, later),
+    ]
+    for number, table in enumerate(days):
+        pq.write_table(table, tmp_path / f"day-{number}.parquet")
+    frame = spark.read.parquet(str(tmp_path / "day-0.parquet"), str(tmp_path / "day-1.parquet"))
+    picked = {r.arxiv_id: (r.text_sha256, r.text_source) for r in papers_to_classify(frame).collect()}
+    expected = latest_row_per_id(pa.concat_tables(days))
+    assert picked == {r["arxiv_id"]: (r["text_sha256"], r["text_source"]) for r in expected.to_pylist()}
+    assert picked["2611.00001"][1] == "title_abstract"  # the later day's row, not the empty one
+    # with unique ids promised, nothing is dropped: the caller must know (count_papers tells)
+    assert papers_to_classify(frame, unique_ids=True).count() == 3
+
+
 def test_auto_falls_back_to_onnx_and_says_why(spark, tiny_zip: Path) -> None:  # type: ignore[no-untyped-def]
     archive = ModelArchive.open(tiny_zip)
     engine, reason = choose_engine(spark, "auto", archive, tiny_zip, None)
@@ -121,28 +165,6 @@ def test_flattening_a_spark_nlp_class_column(spark) -> None:  # type: ignore[no-
     assert rows["3"].label == "b"  # multi-label: the top-scoring annotation
 
 
-def test_rerun_needs_no_spark_when_every_text_is_known() -> None:
-    from arxiv_labeler.classify.stage import count_to_classify, result_without_spark
-
-    papers = [
-        PaperRecord("2611.00001", DAY, 1, DAY, DAY, "Deep learning networks", "A graph model."),
-        PaperRecord("2611.00002", DAY, 1, DAY, DAY, "", ""),
-        PaperRecord("2611.00003", DAY, deleted=True),
-    ]
-    landed = records_table(papers, DAY, DAY, DAY)
-    known = {(r["arxiv_id"], r["text_sha256"]) for r in landed.to_pylist()}
-    assert count_to_classify(landed, set(), reclassify=False) == 1
-    assert count_to_classify(landed, known, reclassify=False) == 0
-    assert count_to_classify(landed, known, reclassify=True) == 1
-    archive = type("A", (), {"model_id": "m", "labels": ["x"]})()
-    assert result_without_spark("/out", archive, landed, set(), reclassify=False) is None  # type: ignore[arg-type]
-    result = result_without_spark("/out", archive, landed, known, reclassify=False)  # type: ignore[arg-type]
-    assert result is not None
-    assert (result.papers, result.classified, result.skipped_unchanged, result.no_text, result.engine) == (2, 0, 1, 1, "none")
-    empty = result_without_spark("/out", archive, landed.slice(0, 0), set(), reclassify=False)  # type: ignore[arg-type]
-    assert empty is not None and empty.papers == 0 and empty.engine_reason == "no papers to classify"
-
-
 def test_a_running_session_on_another_master_is_refused(spark) -> None:  # type: ignore[no-untyped-def]
     from arxiv_labeler.spark.session import SparkSettings, start_session
 
@@ -169,17 +191,6 @@ def test_driver_heap_is_sized_from_the_job() -> None:
     assert driver_memory_for(2_000, 268_000_000, sparknlp=True) == "1792m"  # the JVM holds the model
     assert driver_memory_for(2_000, 268_000_000, text_bytes=2_500_000) == "1024m"  # a day's real text
     assert driver_memory_for(300, 268_000_000, text_bytes=360_000_000) == "2304m"  # 1.2 MB papers: the text decides
-
-
-def test_text_bytes_count_titles_and_abstracts_in_utf8() -> None:
-    from arxiv_labeler.classify.stage import text_bytes
-
-    papers = [
-        PaperRecord("2611.00001", DAY, 1, DAY, DAY, "Ångström", "abc"),  # Å and ö are two bytes each
-        PaperRecord("2611.00002", DAY, 1, DAY, DAY, "", ""),
-        PaperRecord("2611.00003", DAY, deleted=True),
-    ]
-    assert text_bytes(records_table(papers, DAY, DAY, DAY)) == len("Ångström".encode()) + 3 == 13
 
 
 def test_a_failure_inside_a_python_worker_is_named_by_the_worker_s_own_error(spark, tiny_zip: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

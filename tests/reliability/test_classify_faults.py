@@ -18,7 +18,8 @@ import psutil
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from arxiv_labeler.classify.stage import classify_records, text_bytes
+from arxiv_labeler.classify.landed_papers import text_bytes
+from arxiv_labeler.classify.stage import classify_records
 from arxiv_labeler.engines.onnx_engine import OnnxEngine
 from arxiv_labeler.errors import ClassifyJobError
 from arxiv_labeler.harvest.models import PaperRecord, records_table

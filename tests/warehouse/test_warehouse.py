@@ -228,14 +228,14 @@ def test_run_record_from_stages() -> None:
 
 
 def test_withdrawn_version_lands_withdrawn_with_affiliations_and_is_not_classified(warehouse: Warehouse) -> None:
-    from arxiv_labeler.classify.stage import count_to_classify
+    from arxiv_labeler.classify.landed_papers import count_papers
 
     records = [
         PaperRecord("2611.00001", DAY1, 1, DAY1, DAY1, "T1", "A1.", ["A. One", "B. Two"], ["cs.LG"], affiliations=["Inst", None]),
         PaperRecord("2611.00002", DAY1, 2, DAY1, DAY1, "T2", "Withdrawn.", ["C. Three"], ["cs.LG"], withdrawn=True),
     ]
     table = records_table(records, DAY1, DAY1, DAY1)
-    assert count_to_classify(table, set(), reclassify=False) == 1  # the withdrawn paper is never sent to a model
+    assert count_papers(table, set(), reclassify=False).to_classify == 1  # the withdrawn paper is never sent to a model
     record = run("r1", DAY1, MODEL_A)
     record.withdrawn = 1
     warehouse.load(table, labels(table.filter(pa.compute.invert(table.column("withdrawn"))), MODEL_A), MODEL_A, record)

@@ -11,20 +11,22 @@ import logging
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 
-import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
+from pyspark.sql.window import Window
 
 from arxiv_labeler.classify.labeled_columns import OUTPUT_COLUMNS, flatten_class_column
 from arxiv_labeler.classify.labeled_output import local_path, staged_write
+from arxiv_labeler.classify.landed_papers import LATEST_ROW_FIRST, NO_TEXT_EXAMPLES, PaperCounts
 from arxiv_labeler.classify.phases import PhaseClock
 from arxiv_labeler.classify.result import ClassifyResult
 from arxiv_labeler.engines.engine_timings import EngineTimings
 from arxiv_labeler.errors import ClassifyJobError, ConfigError, EngineUnavailableError
+from arxiv_labeler.harvest.models import PAPER_SCHEMA
 from arxiv_labeler.model.archive import ModelArchive
 from arxiv_labeler.settings import ENGINES
 from arxiv_labeler.spark.failures import describe_spark_failure, jvm_exit_code, jvm_going_away
@@ -47,57 +49,48 @@ class Engine(Protocol):
         """Where the engine's time went in the last job over its output, when it measures that."""
 
 
-def count_to_classify(landed: pa.Table, known: set[tuple[str, str]], reclassify: bool) -> int:
-    """Papers in the landed records that the stage would send to a model (no Spark needed to know)."""
-    rows = _current_papers(landed, ["arxiv_id", "text_sha256", "text_source"])
-    return sum(1 for r in rows if r["text_source"] != "empty" and (reclassify or (r["arxiv_id"], r["text_sha256"]) not in known))
-
-
-def text_bytes(landed: pa.Table) -> int:
-    """UTF-8 bytes of the landed titles and abstracts: what the classify job's heap must hold (see ``driver_memory_for``)."""
-    return sum(int(pc.sum(pc.binary_length(landed.column(name))).as_py() or 0) for name in ("title", "abstract"))
-
-
-def _current_papers(landed: pa.Table, columns: list[str]) -> list[dict[str, Any]]:
-    """Landed rows that are neither deleted nor withdrawn (those are loaded, never classified)."""
-    flags = ["deleted"] + (["withdrawn"] if "withdrawn" in landed.column_names else [])
-    rows = landed.select(columns + flags).to_pylist()
-    return [r for r in rows if not r["deleted"] and not r.get("withdrawn")]
-
-
-def result_without_spark(
-    output_path: str, archive: ModelArchive, landed: pa.Table, known: set[tuple[str, str]], reclassify: bool
-) -> ClassifyResult | None:
+def result_without_spark(output_path: str, archive: ModelArchive, counts: PaperCounts) -> ClassifyResult | None:
     """The stage's result when no paper needs the model (an empty day, or every text already labeled), else None.
 
     A rerun of a labeled day then costs seconds: no Spark session is started.
     """
-    if count_to_classify(landed, known, reclassify) > 0:
+    if counts.to_classify > 0:
         return None
-    papers = _current_papers(landed, ["text_source"])
-    no_text = sum(1 for r in papers if r["text_source"] == "empty")
-    skipped = len(papers) - no_text
-    reason = "unchanged text" if skipped else "no papers to classify"
+    reason = "unchanged text" if counts.already_labeled else "no papers to classify"
     log.info(
         "%d papers, %d already labeled by %s, %d without text: nothing to classify",
-        len(papers),
-        skipped,
+        counts.papers,
+        counts.already_labeled,
         archive.model_id,
-        no_text,
+        counts.no_text,
     )
-    return ClassifyResult(output_path, "none", reason, archive.model_id, archive.labels, len(papers), 0, skipped, 0, no_text)
+    return ClassifyResult(
+        output_path, "none", reason, archive.model_id, archive.labels, counts.papers, 0, counts.already_labeled, 0, counts.no_text
+    )
 
 
-def papers_to_classify(records: DataFrame) -> DataFrame:
-    """Non-deleted records with their text, text source and text hash."""
+def read_landed_records(spark: SparkSession, partitions: Sequence[str]) -> DataFrame:
+    """The landed day partitions as a DataFrame, read with the landed schema (no Spark job to infer it from a footer)."""
+    from pyspark.sql.pandas.types import from_arrow_schema
+
+    return spark.read.schema(from_arrow_schema(PAPER_SCHEMA)).parquet(*partitions)
+
+
+def papers_to_classify(records: DataFrame, unique_ids: bool = False) -> DataFrame:
+    """Records neither deleted nor withdrawn, one per arXiv id, with their text, text source and text hash.
+
+    Of an id landed more than once, the row ``LATEST_ROW_FIRST`` puts first, as ``landed_papers`` counts it;
+    ``unique_ids`` (known from the landed Arrow table) spares that shuffle.
+    """
     title = F.coalesce(F.col("title"), F.lit(""))
     abstract = F.coalesce(F.col("abstract"), F.lit(""))
     text = F.concat_ws(" ", F.when(title != "", title), F.when(abstract != "", abstract))
-    return (
-        records.where(~F.col("deleted") & ~F.coalesce(F.col("withdrawn"), F.lit(False)))
-        .select("arxiv_id", "text_sha256", "text_source", text.alias("text"))
-        .dropDuplicates(["arxiv_id"])
-    )
+    current = records.where(~F.coalesce(F.col("deleted"), F.lit(False)) & ~F.coalesce(F.col("withdrawn"), F.lit(False)))
+    if not unique_ids:
+        order = [F.col(name).desc_nulls_last() for name, _ in LATEST_ROW_FIRST]
+        rank = F.row_number().over(Window.partitionBy("arxiv_id").orderBy(*order))
+        current = current.withColumn("_row", rank).where(F.col("_row") == 1)
+    return current.select("arxiv_id", "text_sha256", "text_source", text.alias("text"))
 
 
 def spread_over_cores(papers: DataFrame) -> DataFrame:
@@ -199,33 +192,38 @@ def classify_records(
     reclassify: bool = False,
     engine_reason: str = "",
     clock: PhaseClock | None = None,
+    counts: PaperCounts | None = None,
 ) -> ClassifyResult:
     """Classify ``records`` (harvest schema) and write the labeled Parquet to ``output_path``.
 
-    ``clock`` (the task's, when it times its own phases too) gets ``read_and_count`` and
-    ``classify_and_publish``; the result's ``phases`` are the clock's.
+    ``counts``: the landed papers' counts (``landed_papers.count_papers``) when the caller holds the
+    landed Arrow table; without them a Spark job counts first. ``clock`` (the task's, when it times
+    its own phases too) gets ``read_and_count`` and ``classify_and_publish``; the result's
+    ``phases`` are the clock's.
 
     Raises:
         ClassifyJobError: a Spark job failed (or the JVM died), with the cause and the setting to change.
     """
     clock = clock or PhaseClock()
     with _failures_explained(spark, output_path):
-        papers = papers_to_classify(records).cache()
-        total, no_text_count = _paper_counts(papers)  # one job, which also fills the cache
+        if counts is None:
+            counts = _spark_paper_counts(papers_to_classify(records))
         clock.mark("read_and_count")
-        no_text = papers.where(F.col("text_source") == "empty")
-        no_text_ids = [r.arxiv_id for r in no_text.select("arxiv_id").limit(10).collect()] if no_text_count else []
-        candidates = papers.where(F.col("text_source") != "empty")
+        candidates = papers_to_classify(records, counts.unique_ids).where(F.col("text_source") != "empty")
         if known and not reclassify:
             known_df = spark.createDataFrame(list(known), "arxiv_id string, text_sha256 string")
             candidates = candidates.join(known_df, ["arxiv_id", "text_sha256"], "left_anti")
         labeled = flatten_class_column(engine.classify(spark, spread_over_cores(candidates)), archive.model_id, labeled_at)
         classified, title_only = publish_labeled(labeled.select(*OUTPUT_COLUMNS), output_path)
-        papers.unpersist()
     clock.mark("classify_and_publish")
+    total, no_text_count = counts.papers, counts.no_text
     skipped = total - no_text_count - classified  # every candidate has one output row, labeled or not
     if no_text_count:
-        log.warning("%d papers have neither title nor abstract and were not classified, e.g. %s", no_text_count, no_text_ids)
+        log.warning(
+            "%d papers have neither title nor abstract and were not classified, e.g. %s",
+            no_text_count,
+            list(counts.no_text_examples),
+        )
     timings = engine.timings()
     result = ClassifyResult(
         output_path=output_path,
@@ -257,11 +255,14 @@ def classify_records(
     return result
 
 
-def _paper_counts(papers: DataFrame) -> tuple[int, int]:
-    """(papers, papers without any text) in one Spark job."""
+def _spark_paper_counts(papers: DataFrame) -> PaperCounts:
+    """``PaperCounts`` of ``papers_to_classify``'s rows by one Spark job (``to_classify`` is not known here)."""
     counts = papers.agg(
         F.count(F.lit(1)).alias("papers"),
         F.sum(F.when(F.col("text_source") == "empty", 1).otherwise(0)).alias("no_text"),
     ).first()
     assert counts is not None  # an aggregate always returns one row
-    return int(counts["papers"] or 0), int(counts["no_text"] or 0)
+    papers_count, no_text = int(counts["papers"] or 0), int(counts["no_text"] or 0)
+    no_text_rows = papers.where(F.col("text_source") == "empty").select("arxiv_id").limit(NO_TEXT_EXAMPLES)
+    examples = [r.arxiv_id for r in no_text_rows.collect()] if no_text else []
+    return PaperCounts(papers_count, no_text, papers_count - no_text, unique_ids=False, no_text_examples=tuple(examples))

@@ -60,8 +60,9 @@ class ClassifyPapersOperator(BaseOperator):
         return dataclasses.replace(result, seconds=round(time.monotonic() - started, 3)).to_xcom()
 
     def _classify(self, config: RunConfig, fetched: FetchedModel) -> ClassifyResult:
+        from arxiv_labeler.classify.landed_papers import count_papers, text_bytes
         from arxiv_labeler.classify.phases import PhaseClock
-        from arxiv_labeler.classify.stage import choose_engine, classify_records, result_without_spark, text_bytes
+        from arxiv_labeler.classify.stage import choose_engine, classify_records, read_landed_records, result_without_spark
         from arxiv_labeler.spark.session import driver_memory_for, start_session, stop_session  # no Spark at DAG parse
 
         clock = PhaseClock()
@@ -73,7 +74,8 @@ class ClassifyPapersOperator(BaseOperator):
         if not config.reclassify and landed.num_rows:
             warehouse = WarehouseHook(self.warehouse_conn_id).get_warehouse()
             known = warehouse.labeled_hashes(fetched.model_id, landed.column("arxiv_id").to_pylist())
-        skipped = result_without_spark(output, archive, landed, known, config.reclassify)
+        counts = count_papers(landed, known, config.reclassify)  # the stage's counts, without a Spark job
+        skipped = result_without_spark(output, archive, counts)
         if skipped is not None:
             return skipped
         sparknlp = config.engine == "sparknlp"
@@ -82,7 +84,7 @@ class ClassifyPapersOperator(BaseOperator):
         self._spark = start_session(SparkHook(self.spark_conn_id).get_settings(sparknlp=sparknlp, default_driver_memory=heap))
         clock.mark("spark_session")
         try:
-            records = self._spark.read.parquet(*harvest.partitions)
+            records = read_landed_records(self._spark, harvest.partitions)
             quantize = fetched.quantize_for(config.quantize)  # auto was decided at fetch (FetchedModel.int8)
             engine, reason = choose_engine(
                 self._spark, config.engine, archive, Path(fetched.zip_path), Path(fetched.model_dir), quantize=quantize
@@ -101,6 +103,7 @@ class ClassifyPapersOperator(BaseOperator):
                 reclassify=config.reclassify,
                 engine_reason=reason,
                 clock=clock,
+                counts=counts,
             )
         finally:
             stop_session(self._spark)

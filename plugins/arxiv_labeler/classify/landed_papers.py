@@ -1,0 +1,89 @@
+"""What the landed Arrow table tells before Spark starts: which papers count, how many need the model, how much text.
+
+The classify task reads the landed day anyway (to ask the warehouse which texts it already
+labeled), so the stage's counts come from here instead of a Spark job of their own: that
+job was the first, and so the slowest, of the task's Spark jobs (``make bench-task``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Set
+from dataclasses import dataclass
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+# Of an id landed more than once (a run over several days), the row the stage classifies: the latest day's,
+# then the latest datestamp and version; the text hash only breaks a tie, so Spark and Arrow pick the same row.
+LATEST_ROW_FIRST: list[tuple[str, str]] = [
+    ("harvest_day", "descending"),
+    ("datestamp", "descending"),
+    ("version", "descending"),
+    ("text_sha256", "descending"),
+]
+NO_TEXT_EXAMPLES = 10
+
+
+@dataclass(frozen=True)
+class PaperCounts:
+    """The landed papers as the stage counts them: one per arXiv id, neither deleted nor withdrawn."""
+
+    papers: int
+    no_text: int
+    to_classify: int  # papers with text the warehouse holds no label for (all with text under ``reclassify``)
+    unique_ids: bool  # no id landed twice: the stage needs no shuffle to pick one row per paper
+    no_text_examples: tuple[str, ...] = ()
+
+    @property
+    def already_labeled(self) -> int:
+        """Papers with text that are not sent to the model (their text is labeled by this model)."""
+        return self.papers - self.no_text - self.to_classify
+
+
+def current_rows(landed: pa.Table) -> pa.Table:
+    """The rows of ``landed`` that are neither deleted nor withdrawn (those are loaded, never classified), repeats kept."""
+    gone = pc.fill_null(landed.column("deleted"), False)
+    if "withdrawn" in landed.column_names:
+        gone = pc.or_(gone, pc.fill_null(landed.column("withdrawn"), False))
+    return landed.filter(pc.invert(gone))
+
+
+def has_unique_ids(rows: pa.Table) -> bool:
+    """True when no arXiv id appears twice in ``rows``."""
+    return rows.num_rows == 0 or pc.count_distinct(rows.column("arxiv_id")).as_py() == rows.num_rows
+
+
+def latest_row_per_id(rows: pa.Table) -> pa.Table:
+    """One row per arXiv id of ``rows``: the first in ``LATEST_ROW_FIRST`` order (as the stage's Spark job picks it)."""
+    if has_unique_ids(rows):
+        return rows
+    ordered = rows.sort_by([("arxiv_id", "ascending"), *LATEST_ROW_FIRST])
+    ids = ordered.column("arxiv_id").combine_chunks()
+    first_of_id = pc.not_equal(ids.slice(1), ids.slice(0, len(ids) - 1))
+    return ordered.filter(pa.concat_arrays([pa.array([True]), first_of_id]))
+
+
+def count_papers(landed: pa.Table, known: Set[tuple[str, str]], reclassify: bool) -> PaperCounts:
+    """The stage's counts for ``landed``; ``known`` holds the (arxiv_id, text_sha256) pairs the model already labeled."""
+    rows = current_rows(landed)
+    papers = latest_row_per_id(rows)
+    no_text = pc.equal(papers.column("text_source"), "empty")
+    with_text = papers.filter(pc.invert(no_text))
+    if reclassify or not known:
+        to_classify = with_text.num_rows
+    else:
+        pairs = zip(with_text.column("arxiv_id").to_pylist(), with_text.column("text_sha256").to_pylist(), strict=True)
+        to_classify = sum(1 for pair in pairs if pair not in known)
+    no_text_ids = papers.filter(no_text).column("arxiv_id")
+    return PaperCounts(
+        papers=papers.num_rows,
+        no_text=len(no_text_ids),
+        to_classify=to_classify,
+        unique_ids=papers.num_rows == rows.num_rows,
+        no_text_examples=tuple(no_text_ids.slice(0, NO_TEXT_EXAMPLES).to_pylist()),
+    )
+
+
+def text_bytes(landed: pa.Table) -> int:
+    """UTF-8 bytes of the landed titles and abstracts: what the classify job's heap must hold (see ``driver_memory_for``)."""
+    return sum(int(pc.sum(pc.binary_length(landed.column(name))).as_py() or 0) for name in ("title", "abstract"))
