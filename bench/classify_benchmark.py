@@ -33,6 +33,7 @@ import pyarrow.parquet as pq
 PROJECT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(PROJECT / "plugins"))
 
+from arxiv_labeler.classify.landed_papers import count_papers  # noqa: E402
 from arxiv_labeler.classify.stage import classify_records  # noqa: E402
 from arxiv_labeler.devstack.demo import DEMO_REPLAY_DATA  # noqa: E402
 from arxiv_labeler.engines.onnx_classifier import OnnxSequenceClassifier  # noqa: E402
@@ -182,7 +183,9 @@ def stage(
     classify_records(spark, frame.limit(8), engine, archive, str(out / "warmup"), dt.datetime.now(dt.UTC).isoformat())
     with PeakMemory() as memory:
         started = time.perf_counter()
-        result = classify_records(spark, frame, engine, archive, str(out / quantize), dt.datetime.now(dt.UTC).isoformat())
+        counts = count_papers(pq.read_table(records_path), set(), reclassify=False)  # as the operator counts: in Arrow
+        labeled_at = dt.datetime.now(dt.UTC).isoformat()
+        result = classify_records(spark, frame, engine, archive, str(out / quantize), labeled_at, counts=counts)
         seconds = time.perf_counter() - started
     assert result.classified == frame.count(), result
     assert result.engine_timings is not None and result.engine_timings["papers"] == result.classified, result

@@ -14,6 +14,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "plugins" / "arxiv_labeler"
 LAYERS: list[tuple[str, ...]] = [
     ("settings", "errors", "text"),  # the ground floor
     ("object_cache",),  # S3 objects cached once per ETag: the model zip's fetch and Spark NLP's jar share it
+    ("parquet_batches",),  # Parquet read a row group at a time: the load's streams
     ("model", "harvest", "spark"),  # the model zip, OAI-PMH, Spark sessions: independent of each other
     ("engines",),  # a model's graph run on Spark
     ("classify",),  # the classify stage

@@ -29,6 +29,7 @@
     |   |   +-- WarehouseBusyError     a read while a load holds the DuckDB file
     |   +-- WarehouseConnectionError   PostgreSQL lost or unreachable (a retry is safe)
     +-- QualityCheckFailedError [P]    a data-quality check failed (the load stays committed)
+    +-- ParquetFileError [P]           a landed or labeled Parquet file that cannot be read (re-run the task that wrote it)
     +-- ConfigError [P] subclasses in ui/: ParameterError (a query parameter: 400), CursorError (a page cursor)
     +-- DevstackError                  the local development stack (``devstack/``)
 
@@ -141,6 +142,10 @@ class WarehouseBusyError(WarehouseUnavailableError):
 
 class WarehouseConnectionError(WarehouseError):
     """The connection to PostgreSQL failed or was lost; the transaction did not complete."""
+
+
+class ParquetFileError(PermanentError, ValueError):
+    """A Parquet file a stage wrote cannot be read (names the file): the task that wrote it must run again."""
 
 
 class QualityCheckFailedError(PermanentError):

@@ -72,7 +72,8 @@ def test_output_contract_and_counts(spark, tiny_zip: Path, tmp_path: Path) -> No
     timings = result.engine_timings
     assert timings is not None and timings["papers"] == result.classified and timings["tasks"] >= 1
     assert list(timings["seconds"]) == list(STEPS) and all(v >= 0 for v in timings["seconds"].values())
-    assert timings["seconds"]["graph"] > 0 and timings["seconds"]["tokenize"] > 0
+    # the graph's run takes milliseconds; tokenizing three short texts can take less than the 1 ms the report rounds to
+    assert timings["seconds"]["graph"] > 0
 
 
 def test_papers_are_spread_evenly_over_the_cores(spark) -> None:  # type: ignore[no-untyped-def]

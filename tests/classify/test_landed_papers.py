@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pyarrow as pa
-from arxiv_labeler.classify.landed_papers import count_papers, latest_row_per_id, text_bytes
+from arxiv_labeler.classify.landed_papers import PARQUET_READER_BATCH_ROWS, count_papers, latest_row_per_id, text_bytes_in_flight
 from arxiv_labeler.classify.stage import result_without_spark
 from arxiv_labeler.harvest.models import PaperRecord, landed_table
 
@@ -68,10 +68,21 @@ def test_rerun_needs_no_spark_when_every_text_is_known() -> None:
     assert empty is not None and empty.papers == 0 and empty.engine_reason == "no papers to classify"
 
 
-def test_text_bytes_count_titles_and_abstracts_in_utf8() -> None:
+def test_text_in_flight_counts_titles_and_abstracts_in_utf8() -> None:
     papers = [
         PaperRecord("2611.00001", DAY, 1, DAY, DAY, "Ångström", "abc"),  # Å and ö are two bytes each
         PaperRecord("2611.00002", DAY, 1, DAY, DAY, "", ""),
         PaperRecord("2611.00003", DAY, deleted=True),
     ]
-    assert text_bytes(landed_table(papers, DAY)) == len("Ångström".encode()) + 3 == 13
+    assert text_bytes_in_flight(landed_table(papers, DAY), tasks=2) == len("Ångström".encode()) + 3 == 13
+    assert text_bytes_in_flight(landed_table(papers, DAY).slice(0, 0), tasks=2) == 0
+
+
+def test_text_in_flight_is_the_largest_texts_of_a_reader_batch_per_task_not_the_whole_run() -> None:
+    """A month of short abstracts holds little at once; a day of huge ones holds all of it."""
+    month = [PaperRecord(f"2611.{n:05d}", DAY, 1, DAY, DAY, "", "x" * 100) for n in range(3 * PARQUET_READER_BATCH_ROWS)]
+    month[7] = PaperRecord("2611.00007", DAY, 1, DAY, DAY, "", "y" * 1_000_000)
+    table = landed_table(month, DAY)
+    assert text_bytes_in_flight(table, tasks=1) == 1_000_000 + (PARQUET_READER_BATCH_ROWS - 1) * 100
+    assert text_bytes_in_flight(table, tasks=2) == 1_000_000 + (2 * PARQUET_READER_BATCH_ROWS - 1) * 100
+    assert text_bytes_in_flight(table, tasks=3) == 1_000_000 + (3 * PARQUET_READER_BATCH_ROWS - 1) * 100  # all of it

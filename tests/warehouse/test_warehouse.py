@@ -10,14 +10,25 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterable, Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
+from arxiv_labeler.classify.landed_papers import latest_row_per_id
+from arxiv_labeler.classify.result import ClassifyResult
+from arxiv_labeler.errors import ParquetFileError
 from arxiv_labeler.harvest.models import PaperRecord, records_table
+from arxiv_labeler.harvest.result import DayResult, HarvestResult
+from arxiv_labeler.model.fetch import FetchedModel
+from arxiv_labeler.run.config import RunConfig
 from arxiv_labeler.warehouse import ModelInfo, RunRecord, Warehouse, open_warehouse
 from arxiv_labeler.warehouse.migrations import migrations
 from arxiv_labeler.warehouse.report import build_report, render
+from arxiv_labeler.warehouse.stage import RunToLoad, load_run
+from arxiv_labeler.warehouse.store import LoadResult
 
 DAY1, DAY2 = dt.date(2026, 11, 19), dt.date(2026, 11, 20)
 MODEL_A = ModelInfo("a@sha256:aaa", "a", "aaa", ["cs", "math", "physics"])
@@ -104,6 +115,70 @@ def test_changed_paper_is_updated_in_place(warehouse: Warehouse) -> None:
     assert (result.papers_inserted, result.papers_updated) == (0, 1)
     _, rows = warehouse.query("SELECT p.title, l.label, l.run_id FROM arxiv_papers p JOIN arxiv_paper_labels l USING (arxiv_id)")
     assert rows == [("Title 2611.00001 (v2)", "math", "r2")]
+
+
+def test_an_id_landed_on_two_days_of_a_run_loads_the_row_the_classify_stage_labeled(warehouse: Warehouse, tmp_path: Path) -> None:
+    """A paper revised between two days of a backfill lands twice; the load keeps the later day's row, counted once."""
+    warehouse.load(papers(DAY1, ["2611.00001"]), None, MODEL_A, run("r0", DAY1, MODEL_A))
+    days = [papers(DAY1, ["2611.00001", "2611.00002"]), papers(DAY2, ["2611.00001"], title_suffix=" (v2)")]
+    to_load = landed_run(tmp_path, days)
+
+    def load() -> LoadResult:
+        with to_load.opened() as batch:
+            return load_run(warehouse, replace(batch, papers=rebatched(batch.papers)), to_load.record("r1", "manual"))
+
+    result = load()
+    assert (result.papers_inserted, result.papers_updated, result.labels_written) == (1, 1, 2)
+    _, rows = warehouse.query(
+        "SELECT p.arxiv_id, p.title, p.text_sha256 = l.text_sha256 FROM arxiv_papers p "
+        "JOIN arxiv_paper_labels l USING (arxiv_id) ORDER BY 1"
+    )
+    assert rows == [("2611.00001", "Title 2611.00001 (v2)", True), ("2611.00002", "Title 2611.00002", True)]
+    before = snapshot(warehouse)
+    again = load()
+    assert (again.papers_inserted, again.papers_updated) == (0, 0)
+    assert snapshot(warehouse) == before
+    # a table holding both days (as a test or a notebook passes one) loads the same row
+    both = pa.concat_tables(days)
+    assert warehouse.load(both, None, MODEL_A, run("r2", DAY1, MODEL_A)).papers_updated == 0
+
+
+def test_a_landed_partition_cut_short_fails_the_load_by_name_and_loads_nothing(warehouse: Warehouse, tmp_path: Path) -> None:
+    """The later day streams first and is upserted; the earlier day's file is cut short: the whole run rolls back."""
+    before = snapshot(warehouse)
+    to_load = landed_run(tmp_path, [papers(DAY1, ["2611.00001"]), papers(DAY2, ["2611.00002"])])
+    cut = Path(to_load.harvest.partitions[0]) / "part-00000.parquet"
+    cut.write_bytes(cut.read_bytes()[:-100])
+    expected = r"harvest_day=2026-11-19/part-00000.parquet is not a readable Parquet file"
+    with pytest.raises(ParquetFileError, match=expected), to_load.opened() as batch:
+        load_run(warehouse, batch, to_load.record("r1", "manual"))
+    assert snapshot(warehouse) == before
+
+
+def landed_run(tmp_path: Path, days: list[pa.Table]) -> RunToLoad:
+    """A run whose harvest landed ``days`` (one partition a day) and whose classify labeled each id's latest row."""
+    partitions = []
+    for table in days:
+        partition = tmp_path / "papers" / f"harvest_day={table.column('harvest_day')[0]}"
+        partition.mkdir(parents=True)
+        pq.write_table(table, partition / "part-00000.parquet")
+        partitions.append(str(partition))
+    picked = latest_row_per_id(pa.concat_tables(days))  # what the classify stage labels
+    (tmp_path / "labeled").mkdir()
+    pq.write_table(labels(picked, MODEL_A), tmp_path / "labeled" / "part-0.parquet")
+    model = FetchedModel("s3://b/m.zip", "a", "aaa", "0", 1, "/m.zip", "/m", False, tuple(MODEL_A.labels), "softmax")
+    day_results = [DayResult(table.column("harvest_day")[0].as_py(), records=table.num_rows) for table in days]
+    harvest = HarvestResult(DAY1, DAY2, partitions, day_results)
+    n = picked.num_rows
+    classify = ClassifyResult(str(tmp_path / "labeled"), "onnx", "", MODEL_A.model_id, MODEL_A.labels, n, n, 0, 0, 0)
+    return RunToLoad(RunConfig(DAY1, DAY2, "s3://b/m.zip"), model, harvest, classify)
+
+
+def rebatched(batches: Iterable[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+    """One row a batch: an id's two rows meet in different batches, never within one."""
+    for batch in batches:
+        for row in range(batch.num_rows):
+            yield batch.slice(row, 1)
 
 
 def test_model_change_adds_a_label_row_and_the_view_moves(warehouse: Warehouse) -> None:
@@ -214,11 +289,6 @@ def test_killed_writer_loses_nothing(warehouse: Warehouse, tmp_path: Path) -> No
 
 
 def test_run_record_from_stages() -> None:
-    from arxiv_labeler.classify.result import ClassifyResult
-    from arxiv_labeler.harvest.result import DayResult, HarvestResult
-    from arxiv_labeler.model.fetch import FetchedModel
-    from arxiv_labeler.run.config import RunConfig
-
     model = FetchedModel("s3://b/m.zip", "m", "e", "a", 1, "/z", "/d", False, ("cs",), "softmax", seconds=1.5)
     harvest = HarvestResult(DAY1, DAY1, ["/p"], [DayResult(DAY1, records=10, new=6, deleted=1)], seconds=3.0)
     classify = ClassifyResult("/o", "onnx", "", model.model_id, ["cs"], 9, 7, 1, 0, 1, seconds=20.0)

@@ -22,8 +22,9 @@ from contextlib import AbstractContextManager, ExitStack, contextmanager, suppre
 from pathlib import Path
 
 import pyarrow as pa
-import pyarrow.dataset as ds
 import pyarrow.parquet as pq
+
+from arxiv_labeler.parquet_batches import parquet_files, row_group_batches
 
 
 def local_path(output_path: str) -> Path | None:
@@ -72,8 +73,7 @@ def labeled_batches(output_path: str, columns: list[str], batch_size: int) -> It
         if not target.exists():
             yield None
             return
-        dataset = ds.dataset(target, format="parquet")
-        yield dataset.to_batches(columns=columns, batch_size=batch_size, batch_readahead=1, fragment_readahead=1)
+        yield row_group_batches(parquet_files(target), batch_size, columns=columns)
 
 
 def read_labeled(output_path: str) -> pa.Table | None:

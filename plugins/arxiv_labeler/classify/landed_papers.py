@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Set
 from dataclasses import dataclass
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -22,6 +23,8 @@ LATEST_ROW_FIRST: list[tuple[str, str]] = [
     ("text_sha256", "descending"),
 ]
 NO_TEXT_EXAMPLES = 10
+# Rows a Spark task's vectorized Parquet reader holds at once (spark.sql.parquet.columnarReaderBatchSize).
+PARQUET_READER_BATCH_ROWS = 4096
 
 
 @dataclass(frozen=True)
@@ -84,6 +87,18 @@ def count_papers(landed: pa.Table, known: Set[tuple[str, str]], reclassify: bool
     )
 
 
-def text_bytes(landed: pa.Table) -> int:
-    """UTF-8 bytes of the landed titles and abstracts: what the classify job's heap must hold (see ``driver_memory_for``)."""
-    return sum(int(pc.sum(pc.binary_length(landed.column(name))).as_py() or 0) for name in ("title", "abstract"))
+def text_bytes_in_flight(landed: pa.Table, tasks: int) -> int:
+    """UTF-8 bytes of the most text ``tasks`` concurrent Spark tasks can hold at once (see ``driver_memory_for``).
+
+    A task holds one batch of Spark's Parquet reader (``PARQUET_READER_BATCH_ROWS``) and the smaller Arrow
+    batch made from it: at most the largest texts of ``tasks`` reader batches, and never more than all of them.
+    """
+    sizes = _paper_text_bytes(landed)
+    rows = tasks * PARQUET_READER_BATCH_ROWS
+    return int(sizes.sum() if rows >= len(sizes) else np.partition(sizes, len(sizes) - rows)[-rows:].sum())
+
+
+def _paper_text_bytes(landed: pa.Table) -> np.ndarray:
+    """Each landed paper's title and abstract bytes (UTF-8), as int64."""
+    lengths = [pc.fill_null(pc.binary_length(landed.column(name)), 0).to_numpy() for name in ("title", "abstract")]
+    return np.add(*lengths, dtype=np.int64) if landed.num_rows else np.zeros(0, np.int64)

@@ -31,7 +31,6 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
-import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
 from arxiv_labeler.errors import ConfigError, HarvestError
@@ -42,6 +41,7 @@ from arxiv_labeler.harvest.parser import METADATA_PREFIXES, parse_list_records
 from arxiv_labeler.harvest.result import DayResult, HarvestResult
 from arxiv_labeler.harvest.run_manifest import RunManifest, manifest_key, prune_stale_manifests
 from arxiv_labeler.harvest.taxonomy import validate_set
+from arxiv_labeler.parquet_batches import row_group_batches
 
 log = logging.getLogger(__name__)
 
@@ -307,11 +307,8 @@ def landed_batches(partitions: Sequence[str], batch_size: int) -> Iterator[pa.Re
     Raises:
         HarvestError: a partition is missing (checked now, not when its batches are reached).
     """
-    paths = [str(_landed_file(partition)) for partition in partitions]
-    if not paths:
-        return iter(())
-    dataset = ds.dataset(paths, schema=PAPER_SCHEMA, format="parquet")
-    return iter(dataset.to_batches(batch_size=batch_size, batch_readahead=1, fragment_readahead=1))  # memory bounded by a batch
+    paths = [_landed_file(partition) for partition in partitions]
+    return row_group_batches(paths, batch_size, schema=PAPER_SCHEMA)  # memory bounded by a row group
 
 
 def _landed_file(partition: str) -> Path:

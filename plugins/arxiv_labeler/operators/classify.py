@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import os
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -60,7 +61,7 @@ class ClassifyPapersOperator(BaseOperator):
         return dataclasses.replace(result, seconds=round(time.monotonic() - started, 3)).to_xcom()
 
     def _classify(self, config: RunConfig, fetched: FetchedModel) -> ClassifyResult:
-        from arxiv_labeler.classify.landed_papers import count_papers, text_bytes
+        from arxiv_labeler.classify.landed_papers import count_papers, text_bytes_in_flight
         from arxiv_labeler.classify.phases import PhaseClock
         from arxiv_labeler.classify.stage import choose_engine, classify_records, read_landed_records, result_without_spark
         from arxiv_labeler.spark.session import driver_memory_for, start_session, stop_session  # no Spark at DAG parse
@@ -79,7 +80,8 @@ class ClassifyPapersOperator(BaseOperator):
         if skipped is not None:
             return skipped
         sparknlp = config.engine == "sparknlp"
-        heap = driver_memory_for(landed.num_rows, fetched.size, sparknlp, text_bytes=text_bytes(landed))
+        in_flight = text_bytes_in_flight(landed, tasks=os.cpu_count() or 1)  # local[*]: a task per core
+        heap = driver_memory_for(landed.num_rows, fetched.size, sparknlp, text_bytes=in_flight)
         clock.mark("landed_and_known")
         self._spark = start_session(SparkHook(self.spark_conn_id).get_settings(sparknlp=sparknlp, default_driver_memory=heap))
         clock.mark("spark_session")

@@ -39,14 +39,13 @@ def driver_memory_for(papers: int, model_bytes: int, sparknlp: bool = False, tex
 
     The onnx engine runs the graph in Python workers, outside the JVM heap: the heap holds
     Spark itself (768 MB with its 300 MB reserve), a row's bookkeeping (ids, hashes, flags: at
-    most 1 KB a paper) and the text itself up to four times over (the cached papers, the
-    shuffles' buffers, the Arrow batch sent to Python, the Parquet page read). Nothing collects
-    the papers to the driver and the Arrow batches are bounded (``ARROW_BATCH_ROWS``), so the
-    heap need not grow with the paper count beyond that: a larger heap only lets the JVM's RSS
-    grow (measured by ``make bench-scale``: 64 KB a paper made 64,000 papers 1.46x the peak RSS of
-    4,000). The sparknlp engine loads the model into the JVM: three times the zip more. A day
-    (2,000 papers, 2.5 MB of text) and a 64,000-paper month (80 MB) get 1 GB and 1.25 GB; 300
-    papers of 1.2 MB each get 2.3 GB (480 MB runs out of memory: tests/reliability).
+    most 1 KB a paper) and, four times over (the Parquet reader's column batch, the Arrow batch
+    sent to Python, its copy, the labeled Parquet page), the text the running tasks hold at once:
+    ``text_bytes`` is that, from ``text_bytes_in_flight``. Nothing is cached or collected to the
+    driver, so the heap does not grow with the papers beyond that: a larger heap only lets the
+    JVM's RSS grow (``make bench-scale``). The sparknlp engine loads the model into the JVM: three
+    times the zip more. A day (2,000 papers) and a 64,000-paper month both get 1 GB; 300 papers of
+    1.2 MB each (all of them in flight) 2.3 GB, where 480 MB runs out of memory (tests/reliability).
     """
     megabytes = 768 + papers / 1024 + 4 * text_bytes / 2**20 + (3 * model_bytes / 2**20 if sparknlp else 0)
     return f"{max(1024, math.ceil(megabytes / 256) * 256)}m"

@@ -14,7 +14,7 @@ import duckdb
 import pyarrow as pa
 
 from arxiv_labeler.errors import CorruptWarehouseFileError, WarehouseLockedError
-from arxiv_labeler.warehouse.store import BATCH_ROWS, LABEL_COLUMNS, PAPER_COLUMNS, Warehouse
+from arxiv_labeler.warehouse.store import BATCH_ROWS, LABEL_COLUMNS, PAPER_STAGE_COLUMNS, Warehouse
 
 _ARROW_TYPES: dict[str, pa.DataType] = {
     "arxiv_id": pa.string(),
@@ -36,6 +36,7 @@ _ARROW_TYPES: dict[str, pa.DataType] = {
     "license": pa.string(),
     "text_sha256": pa.string(),
     "harvested_in_run": pa.string(),
+    "harvest_day": pa.date32(),
     "model_id": pa.string(),
     "label": pa.string(),
     "raw_label": pa.string(),
@@ -46,7 +47,7 @@ _ARROW_TYPES: dict[str, pa.DataType] = {
     "labeled_at": pa.timestamp("us"),
     "run_id": pa.string(),
 }
-assert set(PAPER_COLUMNS + LABEL_COLUMNS) <= set(_ARROW_TYPES)
+assert set(PAPER_STAGE_COLUMNS + LABEL_COLUMNS) <= set(_ARROW_TYPES)
 
 
 class _DuckDbCursor:
@@ -172,6 +173,20 @@ class DuckDbWarehouse(Warehouse):
         if not created:  # no rows: an empty table of the right types
             cursor.register(f"{table}_arrow", schema.empty_table())
             cursor.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT * FROM {table}_arrow")
+            cursor.unregister(f"{table}_arrow")
+
+    def _temp_table(self, cursor: Any, table: str, definition: str) -> None:
+        cursor.execute(f"CREATE OR REPLACE TEMP TABLE {table} ({definition})")
+
+    def _stage_batches(self, cursor: Any, table: str, batches: Iterable[pa.RecordBatch]) -> None:
+        """As :meth:`Warehouse._stage_batches`, each Arrow batch handed to DuckDB as it is (no Python rows)."""
+        schema = pa.schema([(c, _ARROW_TYPES[c]) for c in PAPER_STAGE_COLUMNS])
+        cursor.register(f"{table}_arrow", schema.empty_table())
+        cursor.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT * FROM {table}_arrow")
+        cursor.unregister(f"{table}_arrow")
+        for batch in batches:
+            cursor.register(f"{table}_arrow", pa.Table.from_batches([batch]).cast(schema))
+            cursor.execute(f"INSERT INTO {table} SELECT * FROM {table}_arrow")
             cursor.unregister(f"{table}_arrow")
 
     def _json(self, placeholder: str) -> str:

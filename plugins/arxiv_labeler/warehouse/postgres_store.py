@@ -31,6 +31,7 @@ _PG_TYPES = {
     "license": "TEXT",
     "text_sha256": "TEXT",
     "harvested_in_run": "TEXT",
+    "harvest_day": "DATE",
     "model_id": "TEXT",
     "label": "TEXT",
     "raw_label": "TEXT",
@@ -74,10 +75,12 @@ class PostgresWarehouse(Warehouse):
     def _param(self) -> str:
         return "%s"
 
-    def _stage(self, cursor: Any, table: str, columns: list[str], rows: Iterable[tuple[Any, ...]]) -> None:
-        definition = ", ".join(f"{c} {_PG_TYPES[c]}" for c in columns)
+    def _temp_table(self, cursor: Any, table: str, definition: str) -> None:
         cursor.execute(f"DROP TABLE IF EXISTS {table}")
         cursor.execute(f"CREATE TEMP TABLE {table} ({definition}) ON COMMIT DROP")
+
+    def _stage(self, cursor: Any, table: str, columns: list[str], rows: Iterable[tuple[Any, ...]]) -> None:
+        self._temp_table(cursor, table, ", ".join(f"{c} {_PG_TYPES[c]}" for c in columns))
         with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
             for row in rows:
                 copy.write_row(row)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 from arxiv_labeler.classify.confidence_policy import ConfidencePolicy
 from arxiv_labeler.classify.labeled_output import labeled_batches
@@ -54,7 +55,9 @@ class RunToLoad:
         """
         model = ModelInfo(self.model.model_id, self.model.name, self.model.sha256, list(self.model.labels))
         policy = ConfidencePolicy(self.config.min_score or 0.0, self.config.label_thresholds).validate(model.labels)
-        papers = landed_batches(self.harvest.partitions, BATCH_ROWS)
+        # Latest day first (harvest_day=YYYY-MM-DD): of an id landed on two days, the load keeps the first row it meets.
+        days = sorted(self.harvest.partitions, key=lambda partition: Path(partition).name, reverse=True)
+        papers = landed_batches(days, BATCH_ROWS)
         with labeled_batches(self.classify.output_path, LABEL_INPUT_COLUMNS, BATCH_ROWS) as labels:
             if labels is None and self.classify.classified:
                 raise LabeledOutputMissingError(

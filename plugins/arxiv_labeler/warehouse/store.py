@@ -18,8 +18,10 @@ from dataclasses import asdict, dataclass
 from typing import Any, TypeAlias
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from arxiv_labeler.classify.confidence_policy import ConfidencePolicy
+from arxiv_labeler.classify.landed_papers import LATEST_ROW_FIRST, has_unique_ids
 from arxiv_labeler.run.record import RunRecord
 from arxiv_labeler.warehouse.migrations import MIGRATIONS_TABLE, migrations, split_statements
 
@@ -59,6 +61,8 @@ LABEL_COLUMNS = [
     "labeled_at",
     "run_id",
 ]
+# The papers' staging table adds the landed day: of an id landed on several days, the latest day's row is loaded.
+PAPER_STAGE_COLUMNS = [*PAPER_COLUMNS, "harvest_day"]
 # What the load reads from the classify stage's labeled output.
 LABEL_INPUT_COLUMNS = ["arxiv_id", "model_id", "label", "score", "scores", "text_sha256", "text_source", "labeled_at"]
 # Columns whose change counts as a new version of the paper (harvested_in_run is bookkeeping).
@@ -121,18 +125,33 @@ def record_batches(rows: Rows) -> Iterator[pa.RecordBatch]:
         yield from rows
 
 
-def paper_rows(papers: Rows, run_id: str, deletions: list[tuple[str, dt.date]]) -> Iterator[tuple[Any, ...]]:
-    """Rows to upsert from landed harvest records, batch by batch; OAI deletions are appended to ``deletions``."""
+def paper_batches(papers: Rows, run_id: str, deletions: list[tuple[str, dt.date]]) -> Iterator[pa.RecordBatch]:
+    """Batches of ``PAPER_STAGE_COLUMNS`` to upsert from landed harvest records; OAI deletions are appended to ``deletions``.
+
+    Arrow from end to end: a month's papers never become Python objects on the DuckDB path. A table is
+    sorted ``LATEST_ROW_FIRST`` (a streamed run comes latest day first): the load keeps an id's first row.
+    """
+    if isinstance(papers, pa.Table) and {key for key, _ in LATEST_ROW_FIRST} <= set(papers.column_names):
+        papers = papers.sort_by(LATEST_ROW_FIRST)
     for batch in record_batches(papers):
-        for row in batch.to_pylist():
-            if row["deleted"]:
-                deletions.append((row["arxiv_id"], row["datestamp"]))
-                continue
-            row["arxiv_group"] = row["group"]
-            row["harvested_in_run"] = run_id
-            row["withdrawn"] = bool(row.get("withdrawn"))  # null (a format that cannot tell) loads as not withdrawn
-            row.setdefault("affiliations", None)
-            yield tuple(row[c] for c in PAPER_COLUMNS)
+        deleted = pc.fill_null(batch.column("deleted"), False)
+        gone = batch.filter(deleted)
+        deletions.extend(zip(gone.column("arxiv_id").to_pylist(), gone.column("datestamp").to_pylist(), strict=True))
+        kept = batch.filter(pc.invert(deleted))
+        columns = {name: kept.column(name) for name in kept.schema.names}
+        columns["arxiv_group"] = columns["group"]
+        columns["harvested_in_run"] = pa.array([run_id] * kept.num_rows, pa.string())
+        # null (a format that cannot tell) loads as not withdrawn; a landed file from before affiliations has none
+        withdrawn = columns.get("withdrawn", pa.nulls(kept.num_rows, pa.bool_()))
+        columns["withdrawn"] = pc.fill_null(withdrawn, False)
+        columns.setdefault("affiliations", pa.nulls(kept.num_rows, pa.list_(pa.string())))
+        yield pa.RecordBatch.from_arrays([columns[c] for c in PAPER_STAGE_COLUMNS], names=PAPER_STAGE_COLUMNS)
+
+
+def batch_rows(batches: Iterable[pa.RecordBatch]) -> Iterator[tuple[Any, ...]]:
+    """The rows of ``batches`` as tuples, a batch at a time (for a driver that takes rows, as COPY does)."""
+    for batch in batches:
+        yield from zip(*(column.to_pylist() for column in batch.columns), strict=True)
 
 
 def label_rows(labels: Rows, run_id: str, policy: ConfidencePolicy | None = None) -> Iterator[tuple[Any, ...]]:
@@ -158,13 +177,41 @@ def _changed(columns: Sequence[str], table: str) -> str:
     return " OR ".join(f"{table}.{c} IS DISTINCT FROM excluded.{c}" for c in columns)
 
 
-UPSERT_PAPERS = f"""
+STAGED_PAPERS = "stage_papers"
+# Of an id staged more than once, the row the classify stage labeled (LATEST_ROW_FIRST, nulls last in every dialect).
+LATEST_STAGED_PAPERS = (
+    f"(SELECT {', '.join(PAPER_COLUMNS)} FROM (SELECT {', '.join(PAPER_COLUMNS)}, row_number() OVER (PARTITION BY arxiv_id "
+    f"ORDER BY {', '.join(f'{c} {order[:-6].upper()} NULLS LAST' for c, order in LATEST_ROW_FIRST)}) AS row_rank "
+    "FROM stage_papers) ranked WHERE row_rank = 1)"
+)
+
+
+def upsert_papers(source: str) -> str:
+    """The papers' upsert from ``source`` (the staging table, or ``LATEST_STAGED_PAPERS`` when an id repeats)."""
+    return f"""
 INSERT INTO arxiv_papers AS p ({", ".join(PAPER_COLUMNS)})
-SELECT {", ".join(PAPER_COLUMNS)} FROM stage_papers
+SELECT {", ".join(PAPER_COLUMNS)} FROM {source} staged
 ON CONFLICT (arxiv_id) DO UPDATE SET
     {", ".join(f"{c} = excluded.{c}" for c in PAPER_COLUMNS[1:])}
 WHERE {_changed(_PAPER_CONTENT, "p")}
 """
+
+
+# The run's papers seen so far (an id's first row is the one loaded): whether each was stored, and differs.
+SEEN_PAPERS = "stage_seen"
+SEEN_PAPERS_DEFINITION = "arxiv_id TEXT PRIMARY KEY, existed BOOLEAN NOT NULL, changed BOOLEAN NOT NULL"
+# Rows of the batch whose id an earlier batch (a later landed day) already loaded.
+DROP_SEEN_PAPERS = f"DELETE FROM stage_papers WHERE arxiv_id IN (SELECT arxiv_id FROM {SEEN_PAPERS})"
+
+
+def record_seen_papers(source: str) -> str:
+    """Note in ``stage_seen`` each id of ``source``, whether the warehouse held it, and whether the upsert changes it."""
+    changed = " OR ".join(f"p.{c} IS DISTINCT FROM s.{c}" for c in _PAPER_CONTENT)
+    return (
+        f"INSERT INTO {SEEN_PAPERS} (arxiv_id, existed, changed) SELECT s.arxiv_id, p.arxiv_id IS NOT NULL, "
+        f"p.arxiv_id IS NULL OR {changed} FROM {source} s LEFT JOIN arxiv_papers p ON p.arxiv_id = s.arxiv_id"
+    )
+
 
 UPSERT_LABELS = f"""
 INSERT INTO arxiv_paper_labels AS l ({", ".join(LABEL_COLUMNS)})
@@ -194,6 +241,22 @@ class Warehouse(ABC):
     @abstractmethod
     def _stage(self, cursor: Any, table: str, columns: list[str], rows: Iterable[tuple[Any, ...]]) -> None:
         """Create temp ``table`` holding ``rows`` (same column types as the target), consuming them as they come."""
+
+    @abstractmethod
+    def _temp_table(self, cursor: Any, table: str, definition: str) -> None:
+        """Create (or empty) temp ``table`` with the column ``definition``, dropped when the transaction ends."""
+
+    def _upsert_paper_batch(self, cursor: Any, batch: pa.RecordBatch) -> None:
+        """Stage one batch of papers, drop the ids the run already loaded, note the rest as seen, and upsert them."""
+        self._stage_batches(cursor, "stage_papers", [batch])
+        cursor.execute(DROP_SEEN_PAPERS)
+        source = STAGED_PAPERS if has_unique_ids(pa.Table.from_batches([batch])) else LATEST_STAGED_PAPERS
+        cursor.execute(record_seen_papers(source))
+        cursor.execute(upsert_papers(source))
+
+    def _stage_batches(self, cursor: Any, table: str, batches: Iterable[pa.RecordBatch]) -> None:
+        """Create temp ``table`` holding ``batches`` of ``PAPER_STAGE_COLUMNS``; a driver that takes Arrow overrides this."""
+        self._stage(cursor, table, PAPER_STAGE_COLUMNS, batch_rows(batches))
 
     @abstractmethod
     def _json(self, placeholder: str) -> str:
@@ -281,17 +344,15 @@ class Warehouse(ABC):
         deletions: list[tuple[str, dt.date]] = []
         p = self._param()
         with self.transaction() as cursor:
-            cursor.execute("SELECT count(*) FROM arxiv_papers")
-            before = cursor.fetchone()[0]
-            self._stage(cursor, "stage_papers", PAPER_COLUMNS, paper_rows(papers, run.run_id, deletions))
+            self._temp_table(cursor, SEEN_PAPERS, SEEN_PAPERS_DEFINITION)
+            for batch in paper_batches(papers, run.run_id, deletions):
+                if batch.num_rows:
+                    self._upsert_paper_batch(cursor, batch)
             cursor.execute(
-                "SELECT count(*) FROM stage_papers s JOIN arxiv_papers p USING (arxiv_id) WHERE "
-                + " OR ".join(f"p.{c} IS DISTINCT FROM s.{c}" for c in _PAPER_CONTENT)
+                "SELECT count(*) FILTER (WHERE changed AND NOT existed), count(*) FILTER (WHERE changed AND existed) "
+                f"FROM {SEEN_PAPERS}"
             )
-            updated = cursor.fetchone()[0]
-            cursor.execute(UPSERT_PAPERS)
-            cursor.execute("SELECT count(*) FROM arxiv_papers")
-            inserted = cursor.fetchone()[0] - before
+            inserted, updated = cursor.fetchone()
             self._stage(cursor, "stage_deletions", ["arxiv_id", "datestamp"], deletions)
             cursor.execute(MARK_DELETIONS)
             withdrawn = max(cursor.rowcount, 0)
@@ -301,12 +362,12 @@ class Warehouse(ABC):
                     "ON CONFLICT (model_id) DO NOTHING",
                     (model.model_id, model.name, model.sha256, model.labels, dt.datetime.now(dt.UTC).replace(tzinfo=None)),
                 )
-            self._stage(
-                cursor, "stage_labels", LABEL_COLUMNS, label_rows(labels, run.run_id, policy) if labels is not None else []
-            )
-            cursor.execute("SELECT count(*) FROM stage_labels")
-            labels_written = cursor.fetchone()[0]
-            cursor.execute(UPSERT_LABELS)
+            labels_written = 0
+            for batch in record_batches(labels) if labels is not None else ():
+                self._stage(cursor, "stage_labels", LABEL_COLUMNS, label_rows([batch], run.run_id, policy))
+                cursor.execute("SELECT count(*) FROM stage_labels")
+                labels_written += cursor.fetchone()[0]
+                cursor.execute(UPSERT_LABELS)
             self._record_run(cursor, run)
         log.info(
             "warehouse %s: run %s: %d papers inserted, %d updated, %d withdrawn, %d labels written",
