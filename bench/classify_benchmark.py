@@ -271,16 +271,19 @@ def classify_task(
     process = subprocess.Popen(
         [sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env
     )
-    peaks = {"task_process": 0, "stage": 0}
+    peaks = {"task_process": 0, "stage": 0, "stage_jvm": 0, "stage_python_workers": 0}
     watched = psutil.Process(process.pid)
     while process.poll() is None:
         try:
             own = watched.memory_info().rss
-            children = sum(c.memory_info().rss for c in watched.children(recursive=True) if c.is_running())
+            children = [(c.name(), c.memory_info().rss) for c in watched.children(recursive=True) if c.is_running()]
         except psutil.Error:
             continue
+        jvm = sum(rss for name, rss in children if name == "java")  # the rest: PySpark's daemon and its workers
         peaks["task_process"] = max(peaks["task_process"], own)
-        peaks["stage"] = max(peaks["stage"], children)
+        peaks["stage"] = max(peaks["stage"], sum(rss for _, rss in children))
+        peaks["stage_jvm"] = max(peaks["stage_jvm"], jvm)
+        peaks["stage_python_workers"] = max(peaks["stage_python_workers"], sum(rss for _, rss in children) - jvm)
         time.sleep(0.05)
     wall = time.perf_counter() - started
     ended_at = time.time()

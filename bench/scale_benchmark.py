@@ -83,6 +83,8 @@ def classify_growth(
             "papers_per_second_with_fixed_cost": round(n / report["task_seconds"], 2),
             "stage_peak_rss_gb": round(report["peak_rss_bytes"]["stage"] / 1e9, 3),
             "task_process_peak_rss_gb": round(report["peak_rss_bytes"]["task_process"] / 1e9, 3),
+            "stage_jvm_peak_rss_gb": round(report["peak_rss_bytes"]["stage_jvm"] / 1e9, 3),
+            "stage_python_workers_peak_rss_gb": round(report["peak_rss_bytes"]["stage_python_workers"] / 1e9, 3),
         }
         print(f"classify {n}: {figures[str(n)]}", flush=True)
     return {"quantize": quantize, "fixed_cost_seconds": round(fixed["task_seconds"], 2), "sizes": figures}

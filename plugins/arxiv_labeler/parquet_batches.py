@@ -42,16 +42,17 @@ def row_group_batches(
     fields = [schema.field(name) for name in columns or schema.names] if schema is not None else None
     for path in paths:
         try:
-            file = pq.ParquetFile(path)
-            present = set(file.schema_arrow.names)
-            if fields is None and columns is not None and not set(columns) <= present:
-                raise ParquetFileError(f"{path} has no column {sorted(set(columns) - present)}: re-run the task that wrote it")
-            wanted = [field.name for field in fields if field.name in present] if fields is not None else columns
-            for index in range(file.metadata.num_row_groups):
-                group = file.read_row_group(index, columns=list(wanted) if wanted is not None else None)
-                if fields is not None:
-                    group = _conformed(group, fields)
-                yield from group.to_batches(max_chunksize=batch_size)
+            with pq.ParquetFile(path) as file:  # closed when the file is done, not when the generator is collected
+                present = set(file.schema_arrow.names)
+                if fields is None and columns is not None and not set(columns) <= present:
+                    missing = sorted(set(columns) - present)
+                    raise ParquetFileError(f"{path} has no column {missing}: re-run the task that wrote it")
+                wanted = [field.name for field in fields if field.name in present] if fields is not None else columns
+                for index in range(file.metadata.num_row_groups):
+                    group = file.read_row_group(index, columns=list(wanted) if wanted is not None else None)
+                    if fields is not None:
+                        group = _conformed(group, fields)
+                    yield from group.to_batches(max_chunksize=batch_size)
         except (pa.ArrowException, OSError) as exc:
             cause = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             raise ParquetFileError(f"{path} is not a readable Parquet file ({cause}): re-run the task that wrote it") from exc

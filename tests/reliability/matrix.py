@@ -460,6 +460,20 @@ FAULTS = [
     ),
     Fault(
         "warehouse",
+        "a landed partition cut short, found after the run's later day was upserted",
+        "the load fails as it reaches the file; its one transaction rolls back: nothing loaded",
+        "`<partition>/part-00000.parquet is not a readable Parquet file (...): re-run the task that wrote it`",
+        "tests/warehouse/test_warehouse.py::test_a_landed_partition_cut_short_fails_the_load_by_name_and_loads_nothing",
+    ),
+    Fault(
+        "warehouse",
+        "a paper revised between two days of a backfill lands on both",
+        "the later day's row (the one classify labeled) is loaded, counted once; a rerun changes nothing",
+        "`run <id>: 1 papers inserted, 1 updated` in the load's log (before: PostgreSQL refused the run, DuckDB kept the earlier row)",
+        "tests/warehouse/test_warehouse.py::test_an_id_landed_on_two_days_of_a_run_loads_the_row_the_classify_stage_labeled",
+    ),
+    Fault(
+        "warehouse",
         "DuckDB file truncated (to 0 or mid-file)",
         "refused; no new empty warehouse over it",
         "`<file> is not a readable DuckDB database ... refusing to start a new warehouse over it`",
