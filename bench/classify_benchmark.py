@@ -279,11 +279,12 @@ def classify_task(
             children = [(c.name(), c.memory_info().rss) for c in watched.children(recursive=True) if c.is_running()]
         except psutil.Error:
             continue
+        stage = sum(rss for _, rss in children)
         jvm = sum(rss for name, rss in children if name == "java")  # the rest: PySpark's daemon and its workers
         peaks["task_process"] = max(peaks["task_process"], own)
-        peaks["stage"] = max(peaks["stage"], sum(rss for _, rss in children))
+        peaks["stage"] = max(peaks["stage"], stage)
         peaks["stage_jvm"] = max(peaks["stage_jvm"], jvm)
-        peaks["stage_python_workers"] = max(peaks["stage_python_workers"], sum(rss for _, rss in children) - jvm)
+        peaks["stage_python_workers"] = max(peaks["stage_python_workers"], stage - jvm)
         time.sleep(0.05)
     wall = time.perf_counter() - started
     ended_at = time.time()

@@ -101,4 +101,4 @@ def text_bytes_in_flight(landed: pa.Table, tasks: int) -> int:
 def _paper_text_bytes(landed: pa.Table) -> np.ndarray:
     """Each landed paper's title and abstract bytes (UTF-8), as int64."""
     lengths = [pc.fill_null(pc.binary_length(landed.column(name)), 0).to_numpy() for name in ("title", "abstract")]
-    return np.add(*lengths, dtype=np.int64) if landed.num_rows else np.zeros(0, np.int64)
+    return np.add(*lengths, dtype=np.int64)

@@ -178,16 +178,12 @@ class DuckDbWarehouse(Warehouse):
     def _temp_table(self, cursor: Any, table: str, definition: str) -> None:
         cursor.execute(f"CREATE OR REPLACE TEMP TABLE {table} ({definition})")
 
-    def _stage_batches(self, cursor: Any, table: str, batches: Iterable[pa.RecordBatch]) -> None:
-        """As :meth:`Warehouse._stage_batches`, each Arrow batch handed to DuckDB as it is (no Python rows)."""
+    def _stage_batch(self, cursor: Any, table: str, batch: pa.RecordBatch) -> None:
+        """As :meth:`Warehouse._stage_batch`, the Arrow batch handed to DuckDB as it is (no Python rows)."""
         schema = pa.schema([(c, _ARROW_TYPES[c]) for c in PAPER_STAGE_COLUMNS])
-        cursor.register(f"{table}_arrow", schema.empty_table())
+        cursor.register(f"{table}_arrow", pa.Table.from_batches([batch]).cast(schema))
         cursor.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT * FROM {table}_arrow")
         cursor.unregister(f"{table}_arrow")
-        for batch in batches:
-            cursor.register(f"{table}_arrow", pa.Table.from_batches([batch]).cast(schema))
-            cursor.execute(f"INSERT INTO {table} SELECT * FROM {table}_arrow")
-            cursor.unregister(f"{table}_arrow")
 
     def _json(self, placeholder: str) -> str:
         return f"CAST({placeholder} AS JSON)"

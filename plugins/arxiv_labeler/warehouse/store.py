@@ -148,10 +148,9 @@ def paper_batches(papers: Rows, run_id: str, deletions: list[tuple[str, dt.date]
         yield pa.RecordBatch.from_arrays([columns[c] for c in PAPER_STAGE_COLUMNS], names=PAPER_STAGE_COLUMNS)
 
 
-def batch_rows(batches: Iterable[pa.RecordBatch]) -> Iterator[tuple[Any, ...]]:
-    """The rows of ``batches`` as tuples, a batch at a time (for a driver that takes rows, as COPY does)."""
-    for batch in batches:
-        yield from zip(*(column.to_pylist() for column in batch.columns), strict=True)
+def batch_rows(batch: pa.RecordBatch) -> Iterator[tuple[Any, ...]]:
+    """The rows of ``batch`` as tuples (for a driver that takes rows, as COPY does)."""
+    return zip(*(column.to_pylist() for column in batch.columns), strict=True)
 
 
 def label_rows(labels: Rows, run_id: str, policy: ConfidencePolicy | None = None) -> Iterator[tuple[Any, ...]]:
@@ -178,10 +177,11 @@ def _changed(columns: Sequence[str], table: str) -> str:
 
 
 STAGED_PAPERS = "stage_papers"
+_SQL_ORDER = {"ascending": "ASC", "descending": "DESC"}
 # Of an id staged more than once, the row the classify stage labeled (LATEST_ROW_FIRST, nulls last in every dialect).
 LATEST_STAGED_PAPERS = (
     f"(SELECT {', '.join(PAPER_COLUMNS)} FROM (SELECT {', '.join(PAPER_COLUMNS)}, row_number() OVER (PARTITION BY arxiv_id "
-    f"ORDER BY {', '.join(f'{c} {order[:-6].upper()} NULLS LAST' for c, order in LATEST_ROW_FIRST)}) AS row_rank "
+    f"ORDER BY {', '.join(f'{c} {_SQL_ORDER[order]} NULLS LAST' for c, order in LATEST_ROW_FIRST)}) AS row_rank "
     "FROM stage_papers) ranked WHERE row_rank = 1)"
 )
 
@@ -248,15 +248,15 @@ class Warehouse(ABC):
 
     def _upsert_paper_batch(self, cursor: Any, batch: pa.RecordBatch) -> None:
         """Stage one batch of papers, drop the ids the run already loaded, note the rest as seen, and upsert them."""
-        self._stage_batches(cursor, "stage_papers", [batch])
+        self._stage_batch(cursor, "stage_papers", batch)
         cursor.execute(DROP_SEEN_PAPERS)
         source = STAGED_PAPERS if has_unique_ids(pa.Table.from_batches([batch])) else LATEST_STAGED_PAPERS
         cursor.execute(record_seen_papers(source))
         cursor.execute(upsert_papers(source))
 
-    def _stage_batches(self, cursor: Any, table: str, batches: Iterable[pa.RecordBatch]) -> None:
-        """Create temp ``table`` holding ``batches`` of ``PAPER_STAGE_COLUMNS``; a driver that takes Arrow overrides this."""
-        self._stage(cursor, table, PAPER_STAGE_COLUMNS, batch_rows(batches))
+    def _stage_batch(self, cursor: Any, table: str, batch: pa.RecordBatch) -> None:
+        """Create temp ``table`` holding ``batch`` of ``PAPER_STAGE_COLUMNS``; a driver that takes Arrow overrides this."""
+        self._stage(cursor, table, PAPER_STAGE_COLUMNS, batch_rows(batch))
 
     @abstractmethod
     def _json(self, placeholder: str) -> str:
