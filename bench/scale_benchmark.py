@@ -37,6 +37,7 @@ PROJECT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(PROJECT / "plugins"))
 sys.path.insert(0, str(PROJECT / "bench"))
 
+from arxiv_labeler.harvest.harvester import PAGE_ROW_GROUP  # noqa: E402
 from arxiv_labeler.harvest.kaggle import read_snapshot, to_record  # noqa: E402
 from arxiv_labeler.harvest.models import PaperRecord, records_table  # noqa: E402
 from arxiv_labeler.model.archive import ModelArchive  # noqa: E402
@@ -61,7 +62,7 @@ def landed_day(records: list[PaperRecord], work: Path) -> Path:
     path = work / f"records-{len(records)}.parquet"
     if not path.exists():
         work.mkdir(parents=True, exist_ok=True)
-        pq.write_table(records_table(records, DAY, DAY, DAY), path)
+        pq.write_table(records_table(records, DAY, DAY, DAY), path, row_group_size=PAGE_ROW_GROUP)  # as the harvest does
     return path
 
 

@@ -1,12 +1,23 @@
-"""The stage's counts from the landed Arrow table, before (and instead of) a Spark job."""
+"""The stage's counts from the landed rows' keys, before (and instead of) a Spark job."""
 
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import pyarrow as pa
-from arxiv_labeler.classify.landed_papers import PARQUET_READER_BATCH_ROWS, count_papers, latest_row_per_id, text_bytes_in_flight
+import pyarrow.parquet as pq
+from arxiv_labeler.classify.landed_papers import (
+    KEY_COLUMNS,
+    PARQUET_READER_BATCH_ROWS,
+    READ_COLUMNS,
+    LandedKeys,
+    count_papers,
+    latest_row_per_id,
+    text_bytes_in_flight,
+)
 from arxiv_labeler.classify.stage import result_without_spark
+from arxiv_labeler.harvest.harvester import landed_batches
 from arxiv_labeler.harvest.models import PaperRecord, landed_table
 
 DAY = dt.date(2026, 11, 20)
@@ -74,15 +85,36 @@ def test_text_in_flight_counts_titles_and_abstracts_in_utf8() -> None:
         PaperRecord("2611.00002", DAY, 1, DAY, DAY, "", ""),
         PaperRecord("2611.00003", DAY, deleted=True),
     ]
-    assert text_bytes_in_flight(landed_table(papers, DAY), tasks=2) == len("Ångström".encode()) + 3 == 13
-    assert text_bytes_in_flight(landed_table(papers, DAY).slice(0, 0), tasks=2) == 0
+    sizes = LandedKeys.from_batches(landed_table(papers, DAY).to_batches()).text_bytes
+    assert sizes.tolist() == [13, 0, 0]
+    assert text_bytes_in_flight(sizes, tasks=2) == len("Ångström".encode()) + 3 == 13
+    assert text_bytes_in_flight(sizes[:0], tasks=2) == 0
 
 
 def test_text_in_flight_is_the_largest_texts_of_a_reader_batch_per_task_not_the_whole_run() -> None:
     """A month of short abstracts holds little at once; a day of huge ones holds all of it."""
     month = [PaperRecord(f"2611.{n:05d}", DAY, 1, DAY, DAY, "", "x" * 100) for n in range(3 * PARQUET_READER_BATCH_ROWS)]
     month[7] = PaperRecord("2611.00007", DAY, 1, DAY, DAY, "", "y" * 1_000_000)
-    table = landed_table(month, DAY)
-    assert text_bytes_in_flight(table, tasks=1) == 1_000_000 + (PARQUET_READER_BATCH_ROWS - 1) * 100
-    assert text_bytes_in_flight(table, tasks=2) == 1_000_000 + (2 * PARQUET_READER_BATCH_ROWS - 1) * 100
-    assert text_bytes_in_flight(table, tasks=3) == 1_000_000 + (3 * PARQUET_READER_BATCH_ROWS - 1) * 100  # all of it
+    sizes = LandedKeys.from_batches(landed_table(month, DAY).to_batches(max_chunksize=1000)).text_bytes
+    assert text_bytes_in_flight(sizes, tasks=1) == 1_000_000 + (PARQUET_READER_BATCH_ROWS - 1) * 100
+    assert text_bytes_in_flight(sizes, tasks=2) == 1_000_000 + (2 * PARQUET_READER_BATCH_ROWS - 1) * 100
+    assert text_bytes_in_flight(sizes, tasks=3) == 1_000_000 + (3 * PARQUET_READER_BATCH_ROWS - 1) * 100  # all of it
+
+
+def test_landed_keys_keep_every_row_in_order_without_its_text(tmp_path: Path) -> None:
+    """Read as the task reads a landed day: page-sized row groups, the text measured and dropped."""
+    papers = [PaperRecord(f"2611.{n:05d}", DAY, 1, DAY, DAY, f"title {n}", "é" * n) for n in range(2500)]
+    partition = tmp_path / "harvest_day=2026-11-20"
+    partition.mkdir()
+    pq.write_table(landed_table(papers, DAY), partition / "part-00000.parquet", row_group_size=1000)
+    keys = LandedKeys.from_batches(landed_batches([str(partition)], 700, columns=READ_COLUMNS))
+    assert keys.rows.column_names == list(KEY_COLUMNS) and "abstract" not in keys.rows.column_names
+    assert keys.rows.column("arxiv_id").to_pylist() == [p.arxiv_id for p in papers]
+    assert keys.text_bytes.tolist() == [len(f"title {n}") + 2 * n for n in range(2500)]
+    assert count_papers(keys.rows, set(), reclassify=False) == count_papers(landed_table(papers, DAY), set(), reclassify=False)
+
+
+def test_no_landed_rows_are_empty_keys_with_the_key_columns() -> None:
+    keys = LandedKeys.from_batches(iter([]))
+    assert keys.rows.num_rows == 0 and keys.rows.column_names == list(KEY_COLUMNS) and len(keys.text_bytes) == 0
+    assert count_papers(keys.rows, set(), reclassify=False).papers == 0

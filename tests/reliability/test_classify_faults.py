@@ -18,7 +18,7 @@ import psutil
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from arxiv_labeler.classify.landed_papers import text_bytes_in_flight
+from arxiv_labeler.classify.landed_papers import LandedKeys, text_bytes_in_flight
 from arxiv_labeler.classify.stage import classify_records
 from arxiv_labeler.engines.onnx_engine import OnnxEngine
 from arxiv_labeler.errors import ClassifyJobError
@@ -197,7 +197,8 @@ def test_out_of_memory_driver_names_the_setting_and_the_retry_with_more_memory_c
     assert "arxiv_spark connection's extras" in failed and f"nothing was published at {out}" in failed
     assert not out.exists() and not list(tmp_path.glob(".out.writing-*"))
     # the heap the classify task sizes from the job when the connection sets none: enough, and the retry completes
-    in_flight = text_bytes_in_flight(pq.read_table(tmp_path / "records.parquet"), tasks=os.cpu_count() or 1)
+    landed = LandedKeys.from_batches(pq.read_table(tmp_path / "records.parquet").to_batches())
+    in_flight = text_bytes_in_flight(landed.text_bytes, tasks=os.cpu_count() or 1)
     heap = driver_memory_for(300, tiny_zip.stat().st_size, text_bytes=in_flight)
     assert task(heap) == "classified 300"
     ids = pq.read_table(out).column("arxiv_id").to_pylist()

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from arxiv_labeler.spark.class_archive import ARCHIVE_ENV, archive_key, build_class_archive, default_archive_path
-from arxiv_labeler.spark.session import C1_ONLY_JIT, SparkSettings
+from arxiv_labeler.spark.session import ROW_MOVING_DRIVER_OPTIONS, SparkSettings
 
 from tests.conftest import PROJECT_ROOT
 
@@ -19,7 +19,7 @@ DRIVER = """
 import sys
 sys.path.insert(0, {plugins!r})
 from pathlib import Path
-from arxiv_labeler.spark.session import C1_ONLY_JIT, SparkSettings, start_session
+from arxiv_labeler.spark.session import SparkSettings, start_session
 extra = {{"spark.driver.extraJavaOptions": "-Xlog:class+load=info:file={log}"}}
 spark = start_session(SparkSettings(master="local[1]", class_archive=Path({archive!r}), extra_conf=extra))
 print("rows", spark.range(0, 10).count())
@@ -62,14 +62,14 @@ def test_the_archive_goes_before_the_connection_s_own_java_options(tmp_path: Pat
     archive = tmp_path / "spark.jsa"
     archive.write_bytes(b"recorded")
     own = {"spark.driver.extraJavaOptions": "-Dsome.flag=1"}
+    row_moving = " ".join(ROW_MOVING_DRIVER_OPTIONS)
     options = SparkSettings(class_archive=archive, extra_conf=own).conf()["spark.driver.extraJavaOptions"]
     assert options.startswith(f"-XX:SharedArchiveFile={archive} -Xshare:auto") and options.endswith(
-        f" {C1_ONLY_JIT} -Dsome.flag=1"
+        f" {row_moving} -Dsome.flag=1"
     )
-    assert SparkSettings(class_archive=tmp_path / "missing.jsa").conf()["spark.driver.extraJavaOptions"] == C1_ONLY_JIT
+    assert SparkSettings(class_archive=tmp_path / "missing.jsa").conf()["spark.driver.extraJavaOptions"] == row_moving
     assert (
-        SparkSettings(class_archive=None, extra_conf=own).conf()["spark.driver.extraJavaOptions"]
-        == f"{C1_ONLY_JIT} -Dsome.flag=1"
+        SparkSettings(class_archive=None, extra_conf=own).conf()["spark.driver.extraJavaOptions"] == f"{row_moving} -Dsome.flag=1"
     )
     monkeypatch.setenv(ARCHIVE_ENV, "")
     assert default_archive_path() is None and SparkSettings().class_archive is None  # turned off
@@ -77,9 +77,9 @@ def test_the_archive_goes_before_the_connection_s_own_java_options(tmp_path: Pat
     assert SparkSettings().class_archive == archive
 
 
-def test_only_a_driver_that_runs_no_model_compiles_with_c1_alone(tmp_path: Path) -> None:
+def test_only_a_driver_that_runs_no_model_compiles_with_c1_alone_and_a_small_young_generation(tmp_path: Path) -> None:
     onnx = SparkSettings(class_archive=None).conf()["spark.driver.extraJavaOptions"].split()
-    assert onnx == [C1_ONLY_JIT]  # the onnx engine's JVM only plans and moves rows
+    assert onnx == ["-XX:TieredStopAtLevel=1", "-Xmn64m"]  # the onnx engine's JVM only plans and moves rows
     sparknlp = SparkSettings(class_archive=None, sparknlp=True, sparknlp_jars=("/jars/spark-nlp.jar",)).conf()
     assert "spark.driver.extraJavaOptions" not in sparknlp  # Spark NLP's tokenizer and model run in the JVM: C2 stays
 

@@ -1,18 +1,22 @@
-"""What the landed Arrow table tells before Spark starts: which papers count, how many need the model, how much text.
+"""What the landed rows tell before Spark starts: which papers count, how many need the model, how much text.
 
-The classify task reads the landed day anyway (to ask the warehouse which texts it already
+The classify task reads the landed day's keys anyway (to ask the warehouse which texts it already
 labeled), so the stage's counts come from here instead of a Spark job of their own: that
-job was the first, and so the slowest, of the task's Spark jobs (``make bench-task``).
+job was the first, and so the slowest, of the task's Spark jobs (``make bench-task``). Only the
+keys and each row's text size are kept, not the text: the task process stays the same size
+while Spark runs, whatever the run's papers (``make bench-scale``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Set
+from collections.abc import Iterable, Set
 from dataclasses import dataclass
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+
+from arxiv_labeler.harvest.models import PAPER_SCHEMA
 
 # Of an id landed more than once (a run over several days), the row the stage classifies: the latest day's,
 # then the latest datestamp and version; the text hash only breaks a tie, so Spark and Arrow pick the same row.
@@ -23,8 +27,31 @@ LATEST_ROW_FIRST: list[tuple[str, str]] = [
     ("text_sha256", "descending"),
 ]
 NO_TEXT_EXAMPLES = 10
+# What the counts and the choice of one row per id read of a landed row; the text is measured, then dropped.
+KEY_COLUMNS: tuple[str, ...] = ("arxiv_id", "text_source", "deleted", "withdrawn", *(name for name, _ in LATEST_ROW_FIRST))
+TEXT_COLUMNS = ("title", "abstract")
+READ_COLUMNS = KEY_COLUMNS + TEXT_COLUMNS
 # Rows a Spark task's vectorized Parquet reader holds at once (spark.sql.parquet.columnarReaderBatchSize).
 PARQUET_READER_BATCH_ROWS = 4096
+
+
+@dataclass(frozen=True)
+class LandedKeys:
+    """The landed rows' ``KEY_COLUMNS`` and each row's title and abstract size in UTF-8 bytes, in the same order."""
+
+    rows: pa.Table
+    text_bytes: np.ndarray
+
+    @classmethod
+    def from_batches(cls, batches: Iterable[pa.RecordBatch]) -> LandedKeys:
+        """Keys and text sizes of ``batches`` (holding at least ``READ_COLUMNS``), one batch's text in memory at a time."""
+        keys: list[pa.RecordBatch] = []
+        sizes: list[np.ndarray] = [np.zeros(0, dtype=np.int64)]
+        for batch in batches:
+            keys.append(batch.select(list(KEY_COLUMNS)))
+            sizes.append(_text_bytes(batch))
+        rows = pa.Table.from_batches(keys) if keys else PAPER_SCHEMA.empty_table().select(list(KEY_COLUMNS))
+        return cls(rows, np.concatenate(sizes))
 
 
 @dataclass(frozen=True)
@@ -87,18 +114,20 @@ def count_papers(landed: pa.Table, known: Set[tuple[str, str]], reclassify: bool
     )
 
 
-def text_bytes_in_flight(landed: pa.Table, tasks: int) -> int:
+def text_bytes_in_flight(text_bytes: np.ndarray, tasks: int) -> int:
     """UTF-8 bytes of the most text ``tasks`` concurrent Spark tasks can hold at once (see ``driver_memory_for``).
 
-    A task holds one batch of Spark's Parquet reader (``PARQUET_READER_BATCH_ROWS``) and the smaller Arrow
-    batch made from it: at most the largest texts of ``tasks`` reader batches, and never more than all of them.
+    ``text_bytes``: each landed row's text size (``LandedKeys.text_bytes``). A task holds one batch of Spark's
+    Parquet reader (``PARQUET_READER_BATCH_ROWS``) and the smaller Arrow batch made from it: at most the
+    largest texts of ``tasks`` reader batches, and never more than all of them.
     """
-    sizes = _paper_text_bytes(landed)
     rows = tasks * PARQUET_READER_BATCH_ROWS
-    return int(sizes.sum() if rows >= len(sizes) else np.partition(sizes, len(sizes) - rows)[-rows:].sum())
+    if rows >= len(text_bytes):
+        return int(text_bytes.sum())
+    return int(np.partition(text_bytes, len(text_bytes) - rows)[-rows:].sum())
 
 
-def _paper_text_bytes(landed: pa.Table) -> np.ndarray:
-    """Each landed paper's title and abstract bytes (UTF-8), as int64."""
-    lengths = [pc.fill_null(pc.binary_length(landed.column(name)), 0).to_numpy() for name in ("title", "abstract")]
+def _text_bytes(batch: pa.RecordBatch) -> np.ndarray:
+    """Each row's title and abstract bytes (UTF-8), as int64."""
+    lengths = [pc.fill_null(pc.binary_length(batch.column(name)), 0).to_numpy() for name in TEXT_COLUMNS]
     return np.add(*lengths, dtype=np.int64)

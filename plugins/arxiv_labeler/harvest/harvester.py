@@ -301,14 +301,14 @@ def _count(table: pa.Table, counts: dict[str, int]) -> None:
     counts["withdrawn"] += sum(1 for v in table.column("withdrawn").to_pylist() if v)
 
 
-def landed_batches(partitions: Sequence[str], batch_size: int) -> Iterator[pa.RecordBatch]:
-    """The landed day partitions' records as record batches, read as they are consumed.
+def landed_batches(partitions: Sequence[str], batch_size: int, columns: Sequence[str] | None = None) -> Iterator[pa.RecordBatch]:
+    """The landed day partitions' records as record batches, read as they are consumed; ``columns``: only those.
 
     Raises:
         HarvestError: a partition is missing (checked now, not when its batches are reached).
     """
     paths = [_landed_file(partition) for partition in partitions]
-    return row_group_batches(paths, batch_size, schema=PAPER_SCHEMA)  # memory bounded by a row group
+    return row_group_batches(paths, batch_size, schema=PAPER_SCHEMA, columns=columns)  # memory bounded by a row group
 
 
 def _landed_file(partition: str) -> Path:
@@ -316,14 +316,3 @@ def _landed_file(partition: str) -> Path:
     if not path.exists():
         raise HarvestError(f"landed partition missing: {path}; re-run the harvest task")
     return path
-
-
-def read_landed(partitions: Sequence[str]) -> pa.Table:
-    """Concatenate landed day partitions (each must exist)."""
-    tables = []
-    for partition in partitions:
-        path = Path(partition) / "part-00000.parquet"
-        if not path.exists():
-            raise HarvestError(f"landed partition missing: {path}; re-run the harvest task")
-        tables.append(pq.read_table(path, schema=PAPER_SCHEMA))
-    return pa.concat_tables(tables) if tables else PAPER_SCHEMA.empty_table()

@@ -14,7 +14,7 @@ from airflow.sdk import BaseOperator
 
 from arxiv_labeler import settings
 from arxiv_labeler.classify.result import ClassifyResult
-from arxiv_labeler.harvest.harvester import read_landed
+from arxiv_labeler.harvest.harvester import PAGE_ROW_GROUP, landed_batches
 from arxiv_labeler.harvest.result import HarvestResult
 from arxiv_labeler.hooks.spark import SparkHook
 from arxiv_labeler.hooks.warehouse import WarehouseHook
@@ -61,7 +61,7 @@ class ClassifyPapersOperator(BaseOperator):
         return dataclasses.replace(result, seconds=round(time.monotonic() - started, 3)).to_xcom()
 
     def _classify(self, config: RunConfig, fetched: FetchedModel) -> ClassifyResult:
-        from arxiv_labeler.classify.landed_papers import count_papers, text_bytes_in_flight
+        from arxiv_labeler.classify.landed_papers import READ_COLUMNS, LandedKeys, count_papers, text_bytes_in_flight
         from arxiv_labeler.classify.phases import PhaseClock
         from arxiv_labeler.classify.stage import choose_engine, classify_records, read_landed_records, result_without_spark
         from arxiv_labeler.spark.session import driver_memory_for, start_session, stop_session  # no Spark at DAG parse
@@ -69,19 +69,20 @@ class ClassifyPapersOperator(BaseOperator):
         clock = PhaseClock()
         harvest = HarvestResult.from_xcom(self.harvest)
         archive = fetched.archive()
-        landed = read_landed(harvest.partitions)
+        # Keys and text sizes only: the text stays on disk for Spark, the task process small while Spark runs.
+        landed = LandedKeys.from_batches(landed_batches(harvest.partitions, PAGE_ROW_GROUP, columns=READ_COLUMNS))
         output = str(Path(self.output_dir) / f"{config.start}_{config.end}" / f"model={fetched.sha256[:16]}")
         known: set[tuple[str, str]] = set()
-        if not config.reclassify and landed.num_rows:
+        if not config.reclassify and landed.rows.num_rows:
             warehouse = WarehouseHook(self.warehouse_conn_id).get_warehouse()
-            known = warehouse.labeled_hashes(fetched.model_id, landed.column("arxiv_id").to_pylist())
-        counts = count_papers(landed, known, config.reclassify)  # the stage's counts, without a Spark job
+            known = warehouse.labeled_hashes(fetched.model_id, landed.rows.column("arxiv_id").to_pylist())
+        counts = count_papers(landed.rows, known, config.reclassify)  # the stage's counts, without a Spark job
         skipped = result_without_spark(output, archive, counts)
         if skipped is not None:
             return skipped
         sparknlp = config.engine == "sparknlp"
-        in_flight = text_bytes_in_flight(landed, tasks=os.cpu_count() or 1)  # local[*]: a task per core
-        heap = driver_memory_for(landed.num_rows, fetched.size, sparknlp, text_bytes=in_flight)
+        in_flight = text_bytes_in_flight(landed.text_bytes, tasks=os.cpu_count() or 1)  # local[*]: a task per core
+        heap = driver_memory_for(landed.rows.num_rows, fetched.size, sparknlp, text_bytes=in_flight)
         clock.mark("landed_and_known")
         self._spark = start_session(SparkHook(self.spark_conn_id).get_settings(sparknlp=sparknlp, default_driver_memory=heap))
         clock.mark("spark_session")
