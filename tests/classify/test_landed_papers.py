@@ -10,14 +10,12 @@ import pyarrow.parquet as pq
 from arxiv_labeler.classify.landed_papers import (
     KEY_COLUMNS,
     PARQUET_READER_BATCH_ROWS,
-    READ_COLUMNS,
     LandedKeys,
     count_papers,
     latest_row_per_id,
     text_bytes_in_flight,
 )
 from arxiv_labeler.classify.stage import result_without_spark
-from arxiv_labeler.harvest.harvester import landed_batches
 from arxiv_labeler.harvest.models import PaperRecord, landed_table
 
 DAY = dt.date(2026, 11, 20)
@@ -107,7 +105,7 @@ def test_landed_keys_keep_every_row_in_order_without_its_text(tmp_path: Path) ->
     partition = tmp_path / "harvest_day=2026-11-20"
     partition.mkdir()
     pq.write_table(landed_table(papers, DAY), partition / "part-00000.parquet", row_group_size=1000)
-    keys = LandedKeys.from_batches(landed_batches([str(partition)], 700, columns=READ_COLUMNS))
+    keys = LandedKeys.read([str(partition)])
     assert keys.rows.column_names == list(KEY_COLUMNS) and "abstract" not in keys.rows.column_names
     assert keys.rows.column("arxiv_id").to_pylist() == [p.arxiv_id for p in papers]
     assert keys.text_bytes.tolist() == [len(f"title {n}") + 2 * n for n in range(2500)]

@@ -141,7 +141,6 @@ def test_classify_runs_the_graph_the_fetch_decided(requested: str, decided: str,
     engine.name = "onnx"
     result = ClassifyResult("/out", "onnx", "", FETCHED.model_id, ["a"], 3, 3, 0, 0, 0)
     with (
-        mock.patch("arxiv_labeler.operators.classify.landed_batches"),
         mock.patch("arxiv_labeler.classify.landed_papers.LandedKeys"),
         mock.patch("arxiv_labeler.operators.classify.SparkHook"),
         mock.patch.object(FetchedModel, "archive"),

@@ -9,13 +9,14 @@ while Spark runs, whatever the run's papers (``make bench-scale``).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Set
+from collections.abc import Iterable, Sequence, Set
 from dataclasses import dataclass
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from arxiv_labeler.harvest.harvester import PAGE_ROW_GROUP, landed_batches
 from arxiv_labeler.harvest.models import PAPER_SCHEMA
 
 # Of an id landed more than once (a run over several days), the row the stage classifies: the latest day's,
@@ -41,6 +42,11 @@ class LandedKeys:
 
     rows: pa.Table
     text_bytes: np.ndarray
+
+    @classmethod
+    def read(cls, partitions: Sequence[str]) -> LandedKeys:
+        """The landed day partitions' keys and text sizes, read a row group at a time (``HarvestError``: one missing)."""
+        return cls.from_batches(landed_batches(partitions, PAGE_ROW_GROUP, columns=READ_COLUMNS))
 
     @classmethod
     def from_batches(cls, batches: Iterable[pa.RecordBatch]) -> LandedKeys:

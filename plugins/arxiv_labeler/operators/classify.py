@@ -14,7 +14,6 @@ from airflow.sdk import BaseOperator
 
 from arxiv_labeler import settings
 from arxiv_labeler.classify.result import ClassifyResult
-from arxiv_labeler.harvest.harvester import PAGE_ROW_GROUP, landed_batches
 from arxiv_labeler.harvest.result import HarvestResult
 from arxiv_labeler.hooks.spark import SparkHook
 from arxiv_labeler.hooks.warehouse import WarehouseHook
@@ -61,7 +60,7 @@ class ClassifyPapersOperator(BaseOperator):
         return dataclasses.replace(result, seconds=round(time.monotonic() - started, 3)).to_xcom()
 
     def _classify(self, config: RunConfig, fetched: FetchedModel) -> ClassifyResult:
-        from arxiv_labeler.classify.landed_papers import READ_COLUMNS, LandedKeys, count_papers, text_bytes_in_flight
+        from arxiv_labeler.classify.landed_papers import LandedKeys, count_papers, text_bytes_in_flight
         from arxiv_labeler.classify.phases import PhaseClock
         from arxiv_labeler.classify.stage import choose_engine, classify_records, read_landed_records, result_without_spark
         from arxiv_labeler.spark.session import driver_memory_for, start_session, stop_session  # no Spark at DAG parse
@@ -70,7 +69,7 @@ class ClassifyPapersOperator(BaseOperator):
         harvest = HarvestResult.from_xcom(self.harvest)
         archive = fetched.archive()
         # Keys and text sizes only: the text stays on disk for Spark, the task process small while Spark runs.
-        landed = LandedKeys.from_batches(landed_batches(harvest.partitions, PAGE_ROW_GROUP, columns=READ_COLUMNS))
+        landed = LandedKeys.read(harvest.partitions)
         output = str(Path(self.output_dir) / f"{config.start}_{config.end}" / f"model={fetched.sha256[:16]}")
         known: set[tuple[str, str]] = set()
         if not config.reclassify and landed.rows.num_rows:

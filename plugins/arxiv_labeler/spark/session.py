@@ -111,8 +111,8 @@ class SparkSettings:
             else:
                 conf["spark.jars.packages"] = SPARK_NLP_PACKAGE
         conf.update(self.extra_conf)
-        model_options = () if self.sparknlp else ROW_MOVING_DRIVER_OPTIONS
-        java_options = " ".join(filter(None, [driver_java_options(self.class_archive), *model_options]))
+        driver_options = () if self.sparknlp else ROW_MOVING_DRIVER_OPTIONS
+        java_options = " ".join(filter(None, [driver_java_options(self.class_archive), *driver_options]))
         if java_options:  # before the connection's own options: for a flag given twice, the JVM takes the last
             own = self.extra_conf.get("spark.driver.extraJavaOptions", "")
             conf["spark.driver.extraJavaOptions"] = f"{java_options} {own}".strip()
